@@ -1,0 +1,1220 @@
+/*
+ * proc.c: the M:N scheduler.
+ *
+ * ---------------------------------------------------------------------------
+ * The model (Go's G/M/P; see sched.h for the glossary)
+ * ---------------------------------------------------------------------------
+ * GORO_MAXPROCS processors (P) each own a run queue. Worker threads (M)
+ * acquire a P and run its goroutines (G). A goroutine runs until it parks,
+ * yields or exits; the runtime does not preempt (a goroutine that never
+ * yields keeps its P).
+ *
+ * Switching. When a goroutine leaves its M, the M switches straight to the
+ * next runnable goroutine of its P when there is one (no trip through a
+ * scheduler stack: one context switch per hand-over), and to the M's own
+ * stack (g0) only when the P has nothing local. Whatever the leaving
+ * goroutine could not do before its registers were saved (put itself on a
+ * run queue, release the lock that publishes its waiter, free its stack) is
+ * recorded in m->after and done by the context that resumes (finish_switch).
+ * This is the invariant that makes the rest safe:
+ *
+ *   (S) A goroutine becomes visible to other threads (on a run queue, or in
+ *       a wait queue whose lock is released) only after its context is
+ *       saved.
+ *
+ * Run queues. Each P has a 256-slot ring (runq) and a runnext slot.
+ *   - Only the owner pushes, at tail: it writes the slot, then store-release
+ *     of runqtail. Consumers (the owner and thieves) load-acquire runqtail,
+ *     read slots, then CAS runqhead (release), which hands the slots back
+ *     to the owner. The owner load-acquires runqhead before reusing slots.
+ *   - runnext holds the goroutine readied most recently by this P's running
+ *     goroutine: it runs next, in the readier's time slice, so a ping-pong
+ *     pair (channel, mutex hand-off) stays on one core with no wake-up. It
+ *     is taken with a CAS by the owner or, as a last resort, by a thief.
+ *   - When the ring is full, the owner moves half of it to the global queue.
+ *   - The global queue (sched.lock) takes goroutines from threads that hold
+ *     no P and ring overflows. Every 61st switch a P polls it first, so the
+ *     global queue cannot starve behind busy local queues.
+ *
+ * Spinning. An M with a P and no work looks for some: the global queue,
+ * then stealing half of a random victim's ring (four rounds; runnext is
+ * stolen only in the last, after a short pause, so a P about to run its own
+ * runnext keeps it). Such an M is "spinning" and counted in nmspinning. At
+ * most half of the busy Ps may have spinning Ms (Go's rule), so spinning
+ * never eats the machine. A spinning M that fails spins a little longer
+ * (up to SPIN_NS) before it gives up its P: a thread wake-up costs ~20 us
+ * on this class of machine, so a short spin often pays.
+ *
+ * Parking an M. Giving up: under sched.lock check the global queue once
+ * more, put the P on the idle list, unlock. Then, if it was spinning:
+ *
+ *   nmspinning-- (seq_cst RMW)      |  a submitter: enqueue work, then
+ *   recheck global queue (lock)      |  wakep(): load npidle, nmspinning
+ *   recheck every P's ring           |
+ *
+ * Either the submitter's enqueue is seen by the recheck, or the decrement
+ * is seen by wakep, which then wakes an M. (For the global queue the lock
+ * orders both sides; for a P's ring the submitter is that P's running
+ * goroutine, so its work is never stranded even if the wake is lost.)
+ * Then the M sleeps on its futex note. One idle M, the poll M, sleeps with
+ * a deadline: the next timer (and, with the netpoller, in epoll_wait).
+ *
+ * Waking (wakep). New work wakes an idle P only if no M is spinning
+ * already (a CAS of nmspinning from 0 to 1): a spinning M will find the work,
+ * and when it does it wakes the next one (resetspinning), so wake-ups chain
+ * only while work keeps appearing. goro_go always calls wakep (a new
+ * goroutine is parallel work). goro__ready does not when the readied
+ * goroutine only fills runnext: its readier is about to block or yield in
+ * the common case, and waking a thread for it would cost more than running
+ * it here. It does when the P already has queued work.
+ *
+ * Memory ordering summary
+ *   runqtail store-release (owner)   <-> load-acquire (thieves)
+ *   runqhead CAS release (consumers) <-> load-acquire (owner, before reuse)
+ *   nmspinning / npidle: seq_cst RMW and loads (Dekker pair above)
+ *   m->note store-release (waker)    <-> load-acquire (sleeper)
+ *   everything else under sched.lock.
+ *
+ * Lock order: object locks -> sched.lock -> stack pool lock (internal.h).
+ * ---------------------------------------------------------------------------
+ */
+#define _GNU_SOURCE
+#include "park.h"
+#include "sched.h"
+
+#include "../arch/context.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+goro__sched_t goro__sched = {.lock = GORO__LOCK_INIT};
+#define sched goro__sched
+
+#define SPIN_NS 20000   /* how long a spinning M keeps looking: ~one wake-up */
+#define GFREE_MAX 64    /* dead goroutines cached per P */
+#define GFREE_BATCH 32  /* moved to or from the stack pool at once */
+#define SCAVENGE_KEEP 256
+
+static __thread goro__m *tls_m;
+
+/* Opaque accessors: see internal.h on errno for why. */
+GORO_NOINLINE goro__m *goro__m_get(void) {
+  goro__m *m = tls_m;
+  __asm__ __volatile__("" : "+r"(m)::"memory");
+  return m;
+}
+
+GORO_NOINLINE goro__g *goro__g_get(void) {
+  goro__m *m = tls_m;
+  __asm__ __volatile__("" : "+r"(m)::"memory");
+  return m ? m->curg : NULL;
+}
+
+static void wakep_nolock(void);
+static void startm(goro__p *p, bool spinning);
+
+/* ======================================================================
+ * Local run queues
+ * ==================================================================== */
+
+static inline bool runq_empty(goro__p *p) {
+  /* A snapshot; may be stale by the time it is used. */
+  uint32_t h = load_acq(&p->runqhead);
+  uint32_t t = load_acq(&p->runqtail);
+  return h == t && load_acq(&p->runnext) == NULL;
+}
+
+static void globrunq_put_batch(goro__g *head, goro__g *tail, uint32_t n);
+
+/* The ring is full: move half of it plus g to the global queue. */
+static bool runq_put_slow(goro__p *p, goro__g *g, uint32_t h, uint32_t t) {
+  goro__g *batch[GORO__RUNQ / 2 + 1];
+  uint32_t n = (t - h) / 2;
+  for (uint32_t i = 0; i < n; i++)
+    batch[i] = p->runq[(h + i) % GORO__RUNQ];
+  /* Release: the slots go back to being the owner's to overwrite. */
+  if (!cas_rel(&p->runqhead, &h, h + n))
+    return false;
+  batch[n] = g;
+  for (uint32_t i = 0; i < n; i++)
+    batch[i]->schedlink = batch[i + 1];
+  globrunq_put_batch(batch[0], batch[n], n + 1);
+  return true;
+}
+
+/* Puts g on p's queue (owner only). With next, g takes the runnext slot
+ * and the goroutine it displaces goes to the tail. Returns true if the
+ * ring (not only runnext) received a goroutine. */
+static bool runq_put(goro__p *p, goro__g *g, bool next) {
+  if (next) {
+    goro__g *old = load_relaxed(&p->runnext);
+    while (!cas_acq_rel(&p->runnext, &old, g))
+      ;
+    if (!old)
+      return false;
+    g = old;
+  }
+  for (;;) {
+    /* Acquire pairs with the consumers' release CAS on runqhead. */
+    uint32_t h = load_acq(&p->runqhead);
+    uint32_t t = p->runqtail;
+    if (t - h < GORO__RUNQ) {
+      p->runq[t % GORO__RUNQ] = g;
+      /* Release: the slot's content before the new tail. */
+      store_rel(&p->runqtail, t + 1);
+      return true;
+    }
+    if (runq_put_slow(p, g, h, t))
+      return true;
+  }
+}
+
+/* Takes the next goroutine of p (owner only): runnext first. */
+static goro__g *runq_get(goro__p *p) {
+  goro__g *next = load_relaxed(&p->runnext);
+  if (next && cas_acq_rel(&p->runnext, &next, NULL))
+    return next;
+  for (;;) {
+    uint32_t h = load_acq(&p->runqhead);
+    uint32_t t = p->runqtail;
+    if (t == h)
+      return NULL;
+    goro__g *g = p->runq[h % GORO__RUNQ];
+    if (cas_rel(&p->runqhead, &h, h + 1))
+      return g;
+  }
+}
+
+/* Grabs about half of victim's goroutines into batch (a ring of size
+ * GORO__RUNQ starting at batch_head). Returns how many. */
+static uint32_t runq_grab(goro__p *victim, goro__g **batch,
+                          uint32_t batch_head, bool steal_next) {
+  for (;;) {
+    uint32_t h = load_acq(&victim->runqhead);
+    uint32_t t = load_acq(&victim->runqtail);
+    uint32_t n = t - h;
+    n = n - n / 2;
+    if (n == 0) {
+      if (!steal_next)
+        return 0;
+      goro__g *next = load_acq(&victim->runnext);
+      if (!next)
+        return 0;
+      /* The victim is probably about to run it: give it a moment, as
+       * stealing it would move a ping-pong pair across cores. */
+      for (int i = 0; i < 200 && load_relaxed(&victim->runnext) == next; i++)
+        cpu_relax();
+      if (!cas_acq_rel(&victim->runnext, &next, NULL))
+        continue;
+      batch[batch_head % GORO__RUNQ] = next;
+      return 1;
+    }
+    if (n > GORO__RUNQ / 2)
+      continue; /* inconsistent h and t: retry */
+    for (uint32_t i = 0; i < n; i++)
+      batch[(batch_head + i) % GORO__RUNQ] = victim->runq[(h + i) % GORO__RUNQ];
+    if (cas_rel(&victim->runqhead, &h, h + n))
+      return n;
+  }
+}
+
+/* Steals half of victim's queue into p's; returns one to run. */
+static goro__g *runq_steal(goro__p *p, goro__p *victim, bool steal_next) {
+  uint32_t t = p->runqtail;
+  uint32_t n = runq_grab(victim, p->runq, t, steal_next);
+  if (n == 0)
+    return NULL;
+  n--;
+  goro__g *g = p->runq[(t + n) % GORO__RUNQ];
+  if (n == 0)
+    return g;
+  store_rel(&p->runqtail, t + n);
+  return g;
+}
+
+/* ======================================================================
+ * The global run queue (sched.lock)
+ * ==================================================================== */
+
+static void globrunq_put_batch(goro__g *head, goro__g *tail, uint32_t n) {
+  tail->schedlink = NULL;
+  goro__lock_acquire(&sched.lock);
+  if (sched.runqtail)
+    sched.runqtail->schedlink = head;
+  else
+    sched.runqhead = head;
+  sched.runqtail = tail;
+  store_relaxed(&sched.runqsize, sched.runqsize + n);
+  goro__lock_release(&sched.lock);
+}
+
+static void globrunq_put(goro__g *g) { globrunq_put_batch(g, g, 1); }
+
+/* Takes a fair share of the global queue into p; sched.lock held. */
+static goro__g *globrunq_get(goro__p *p, uint32_t max) {
+  uint32_t size = sched.runqsize;
+  if (size == 0)
+    return NULL;
+  uint32_t procs = (uint32_t)load_relaxed(&sched.gomaxprocs);
+  uint32_t n = size / (procs ? procs : 1) + 1;
+  if (n > size)
+    n = size;
+  if (max > 0 && n > max)
+    n = max;
+  if (n > GORO__RUNQ / 2)
+    n = GORO__RUNQ / 2;
+  store_relaxed(&sched.runqsize, size - n);
+  goro__g *g = sched.runqhead;
+  sched.runqhead = g->schedlink;
+  for (uint32_t i = 1; i < n; i++) {
+    goro__g *g2 = sched.runqhead;
+    sched.runqhead = g2->schedlink;
+    runq_put(p, g2, false);
+  }
+  if (!sched.runqhead)
+    sched.runqtail = NULL;
+  return g;
+}
+
+/* ======================================================================
+ * Idle P and M lists (sched.lock)
+ * ==================================================================== */
+
+static void pidle_put(goro__p *p) {
+  p->status = P_IDLE;
+  p->m = NULL;
+  p->link = sched.pidle;
+  sched.pidle = p;
+  sched.nbusy--;
+  fetch_add_seq(&sched.npidle, 1);
+}
+
+static goro__p *pidle_get(void) {
+  goro__p *p = sched.pidle;
+  if (p) {
+    sched.pidle = p->link;
+    p->status = P_BUSY;
+    sched.nbusy++;
+    fetch_add_seq(&sched.npidle, (uint32_t)-1);
+  }
+  return p;
+}
+
+static goro__m *midle_get(void) {
+  goro__m *m = sched.midle;
+  if (m)
+    sched.midle = m->link;
+  return m;
+}
+
+/* ======================================================================
+ * Goroutine records and their stacks
+ * ==================================================================== */
+
+/* A dead goroutine's record and stack, from p's cache or the pool. */
+static int gfget(goro__p *p, goro__g **out) {
+  if (p) {
+    if (!p->gfree) {
+      void *slots[GFREE_BATCH];
+      int n = goro__stack_get(slots, GFREE_BATCH);
+      if (n < 0)
+        return n;
+      for (int i = 0; i < n; i++) {
+        goro__g *g = goro__slot_g(slots[i]);
+        g->slot = slots[i];
+        g->schedlink = p->gfree;
+        p->gfree = g;
+      }
+      p->ngfree += n;
+    }
+    goro__g *g = p->gfree;
+    p->gfree = g->schedlink;
+    p->ngfree--;
+    *out = g;
+    return 0;
+  }
+  void *slot;
+  int n = goro__stack_get(&slot, 1);
+  if (n < 0)
+    return n;
+  *out = goro__slot_g(slot);
+  (*out)->slot = slot;
+  return 0;
+}
+
+static void gfput(goro__p *p, goro__g *g) {
+  store_relaxed(&g->status, G_DEAD);
+  g->schedlink = p->gfree;
+  p->gfree = g;
+  if (++p->ngfree > GFREE_MAX) {
+    void *slots[GFREE_BATCH];
+    for (int i = 0; i < GFREE_BATCH; i++) {
+      goro__g *x = p->gfree;
+      p->gfree = x->schedlink;
+      slots[i] = x->slot;
+    }
+    p->ngfree -= GFREE_BATCH;
+    goro__stack_put(slots, GFREE_BATCH);
+  }
+}
+
+static int64_t goid_new(goro__p *p) {
+  if (p) {
+    if (p->goid_next == p->goid_end) {
+      p->goid_next = fetch_add_seq(&sched.goidgen, 16) + 1;
+      p->goid_end = p->goid_next + 16;
+    }
+    return p->goid_next++;
+  }
+  return fetch_add_seq(&sched.goidgen, 1) + 1;
+}
+
+/* ======================================================================
+ * Switching
+ * ==================================================================== */
+
+/* Finishes, for the context that just left this M, what it could not do
+ * itself (invariant S). Runs on whatever context resumed. */
+static inline void finish_switch(goro__m *m) {
+  switch (m->after) {
+  case AFTER_NONE:
+    return;
+  case AFTER_RUNQ:
+    runq_put(m->p, m->after_g, false);
+    break;
+  case AFTER_UNLOCK:
+    if (m->after_fn)
+      m->after_fn(m->after_arg);
+    break;
+  case AFTER_FREE:
+    gfput(m->p, m->after_g);
+    break;
+  }
+  m->after = AFTER_NONE;
+}
+
+/* Drops a goroutine abandoned by goro_run: it is runnable, so it is in no
+ * wait queue, and nothing refers to its stack. */
+static void gdrop(goro__p *p, goro__g *g) {
+  store_relaxed(&p->ngo, p->ngo - 1);
+  gfput(p, g);
+}
+
+/* The next goroutine of p to switch to directly, or NULL. Sets *to_g0
+ * when the M must go through its scheduler context even if p has local
+ * work: p is being retired, or a timer is due. Timers never fire here,
+ * because a parking goroutine still holds its object's lock at this point
+ * and a timer's function may need that lock; g0 fires them, lock-free. */
+static goro__g *pick_next(goro__p *p, bool *to_g0) {
+  goro__g *g;
+  p->schedtick++;
+  if (unlikely(p->id >= load_relaxed(&sched.gomaxprocs)) ||
+      (unlikely(goro__timers_pending()) &&
+       goro__timers_next() <= goro__nanotime())) {
+    *to_g0 = true;
+    return NULL;
+  }
+  *to_g0 = false;
+  for (;;) {
+    g = NULL;
+    if (unlikely(p->schedtick % 61 == 0) && load_relaxed(&sched.runqsize)) {
+      goro__lock_acquire(&sched.lock);
+      g = globrunq_get(p, 1);
+      goro__lock_release(&sched.lock);
+    }
+    if (!g)
+      g = runq_get(p);
+    if (likely(!g || g->epoch == load_relaxed(&sched.epoch)))
+      return g;
+    gdrop(p, g);
+  }
+}
+
+/* Leaves the running goroutine g for next (NULL: the M's g0). m->after
+ * must be set. Returns when g is resumed, maybe on another M. */
+static void switch_out(goro__m *m, goro__g *g, goro__g *next) {
+  g->saved_errno = goro__errno_get();
+  if (next) {
+    m->curg = next;
+    store_relaxed(&next->status, G_RUNNING);
+    goro__ctx_switch(&g->sp, next->sp);
+  } else {
+    m->curg = NULL;
+    goro__ctx_switch(&g->sp, m->g0_sp);
+  }
+  /* Resumed: re-read everything thread-local. */
+  finish_switch(goro__m_get());
+  goro__errno_set(g->saved_errno);
+}
+
+static GORO_NORETURN void goexit0(void);
+
+/* Every goroutine starts here, on its own stack. */
+static void g_start(void) {
+  goro__m *m = goro__m_get();
+  finish_switch(m);
+  goro__g *g = m->curg;
+  g->fn(g->arg);
+  goexit0();
+}
+
+static GORO_NORETURN void goexit0(void) {
+  goro__m *m = goro__m_get();
+  goro__g *g = m->curg;
+  goro__p *p = m->p;
+  store_relaxed(&g->status, G_DEAD);
+  store_relaxed(&p->ngo, p->ngo - 1);
+  bool to_g0;
+  goro__g *next = pick_next(p, &to_g0);
+  m->after = AFTER_FREE;
+  m->after_g = g;
+  if (next) {
+    m->curg = next;
+    store_relaxed(&next->status, G_RUNNING);
+    goro__ctx_switch(&g->sp, next->sp);
+  } else {
+    m->curg = NULL;
+    goro__ctx_switch(&g->sp, m->g0_sp);
+  }
+  __builtin_unreachable();
+}
+
+void goro__park(void (*unlockf)(void *), void *arg, const char *reason) {
+  goro__m *m = goro__m_get();
+  goro__g *g = m->curg;
+  GORO_ASSERT(g != NULL);
+  g->wait_reason = reason;
+  g->wait_since = goro__nanotime_coarse();
+  store_relaxed(&g->status, G_WAITING);
+  bool to_g0;
+  goro__g *next = pick_next(m->p, &to_g0);
+  m->after = AFTER_UNLOCK;
+  m->after_fn = unlockf;
+  m->after_arg = arg;
+  switch_out(m, g, next);
+}
+
+void goro__ready(goro__g *g) {
+  store_relaxed(&g->status, G_RUNNABLE);
+  goro__m *m = goro__m_get();
+  if (m && m->p) {
+    if (runq_put(m->p, g, true))
+      goro__wakep();
+  } else {
+    globrunq_put(g);
+    goro__wakep();
+  }
+}
+
+/* ======================================================================
+ * Finding work (on g0)
+ * ==================================================================== */
+
+static void resetspinning(goro__m *m) {
+  m->spinning = false;
+  /* The last spinner found work: there may be more, keep one looking. */
+  if (add_fetch_seq(&sched.nmspinning, (uint32_t)-1) == 0)
+    goro__wakep();
+}
+
+/* Hands p back when goro_maxprocs shrank below it. sched.lock held. */
+static void retire_p(goro__m *m, goro__p *p) {
+  goro__g *g;
+  while ((g = runq_get(p)) != NULL) {
+    g->schedlink = NULL;
+    if (sched.runqtail)
+      sched.runqtail->schedlink = g;
+    else
+      sched.runqhead = g;
+    sched.runqtail = g;
+    store_relaxed(&sched.runqsize, sched.runqsize + 1);
+  }
+  p->status = P_DEAD;
+  p->m = NULL;
+  sched.nbusy--;
+  m->p = NULL;
+}
+
+static void acquirep(goro__m *m, goro__p *p) {
+  m->p = p;
+  p->m = m;
+}
+
+/* Sleeps until startm hands this M a P, or (as the poll M) until the next
+ * timer is due. sched.lock held on entry, released on return. */
+static void stopm(goro__m *m) {
+  int64_t deadline = -1;
+  int64_t next = goro__timers_next();
+  bool poller = false;
+  if (!sched.poll_m && next != INT64_MAX) {
+    sched.poll_m = m;
+    sched.poll_until = next;
+    deadline = next;
+    poller = true;
+  } else {
+    m->link = sched.midle;
+    sched.midle = m;
+  }
+  if (sched.nbusy == 0)
+    goro__checkdead();
+  goro__lock_release(&sched.lock);
+
+  /* Acquire pairs with the release store in startm / the timer poke. */
+  while (load_acq(&m->note) == 0) {
+    goro__futex_wait(&m->note, 0, deadline);
+    if (poller && goro__nanotime() >= deadline)
+      break;
+  }
+  store_relaxed(&m->note, 0);
+
+  if (poller) {
+    goro__lock_acquire(&sched.lock);
+    if (sched.poll_m == m)
+      sched.poll_m = NULL;
+    goro__lock_release(&sched.lock);
+  }
+}
+
+/* Pokes the poll M because a timer now fires before its deadline, or
+ * starts an M when none is around to fire it. */
+GORO_HIDDEN void goro__timer_added(int64_t when) {
+  goro__lock_acquire(&sched.lock);
+  goro__m *pm = sched.poll_m;
+  if (pm && when < sched.poll_until) {
+    sched.poll_m = NULL;
+    store_rel(&pm->note, 1);
+    goro__futex_wake(&pm->note, 1);
+  } else if (!pm && sched.nbusy == 0) {
+    wakep_nolock();
+  }
+  goro__lock_release(&sched.lock);
+}
+
+static goro__g *steal_work(goro__m *m, goro__p *p) {
+  int procs = load_relaxed(&sched.gomaxprocs);
+  for (int round = 0; round < 4; round++) {
+    uint32_t start = goro__rand_n(&m->rand, (uint32_t)procs);
+    for (int i = 0; i < procs; i++) {
+      goro__p *v = sched.allp[(start + (uint32_t)i) % (uint32_t)procs];
+      if (!v || v == p)
+        continue;
+      goro__g *g = runq_steal(p, v, round == 3);
+      if (g)
+        return g;
+    }
+  }
+  return NULL;
+}
+
+static bool any_runq_work(void) {
+  int procs = load_relaxed(&sched.gomaxprocs);
+  for (int i = 0; i < procs; i++) {
+    goro__p *v = sched.allp[i];
+    if (v && !runq_empty(v))
+      return true;
+  }
+  return load_relaxed(&sched.runqsize) != 0;
+}
+
+/* Returns a goroutine to run; m holds a P on return. */
+static goro__g *findrunnable(goro__m *m) {
+  goro__g *g;
+top:;
+  goro__p *p = m->p;
+  if (!p) {
+    /* Woken without a P: by a due timer. Take an idle P if there is one;
+     * if every P is busy, they fire timers at their next switch. */
+    goro__lock_acquire(&sched.lock);
+    p = pidle_get();
+    if (!p) {
+      stopm(m);
+      goto handed;
+    }
+    goro__lock_release(&sched.lock);
+    acquirep(m, p);
+  }
+  if (unlikely(p->id >= load_relaxed(&sched.gomaxprocs))) {
+    goro__lock_acquire(&sched.lock);
+    retire_p(m, p);
+    if (m->spinning) {
+      m->spinning = false;
+      fetch_add_seq(&sched.nmspinning, (uint32_t)-1);
+    }
+    wakep_nolock(); /* its goroutines went to the global queue */
+    stopm(m);
+    goto handed;
+  }
+
+  if (goro__timers_pending() && goro__timers_next() <= goro__nanotime())
+    goro__timers_run(goro__nanotime());
+  bool to_g0;
+  if ((g = pick_next(p, &to_g0)) != NULL)
+    goto found;
+  if (to_g0)
+    goto top; /* retiring, or more timers came due */
+  if (load_relaxed(&sched.runqsize)) {
+    goro__lock_acquire(&sched.lock);
+    g = globrunq_get(p, 0);
+    goro__lock_release(&sched.lock);
+    if (g)
+      goto found;
+  }
+
+  /* Steal, if spinning is allowed: at most half the busy Ps. */
+  int procs = load_relaxed(&sched.gomaxprocs);
+  if (m->spinning || 2 * load_seq(&sched.nmspinning) <
+                         (uint32_t)procs - load_seq(&sched.npidle)) {
+    if (!m->spinning) {
+      m->spinning = true;
+      fetch_add_seq(&sched.nmspinning, 1);
+    }
+    int64_t spin_until = 0;
+    for (int iter = 0;; iter++) {
+      if ((g = steal_work(m, p)) != NULL)
+        goto found;
+      if ((g = runq_get(p)) != NULL) /* a timer may have readied one */
+        goto found;
+      if (load_relaxed(&sched.runqsize)) {
+        goro__lock_acquire(&sched.lock);
+        g = globrunq_get(p, 0);
+        goro__lock_release(&sched.lock);
+        if (g)
+          goto found;
+      }
+      if (goro__timers_pending() && goro__timers_next() <= goro__nanotime()) {
+        goro__timers_run(goro__nanotime());
+        continue;
+      }
+      if (procs == 1)
+        break;
+      int64_t now = goro__nanotime();
+      if (iter == 0)
+        spin_until = now + SPIN_NS;
+      else if (now >= spin_until)
+        break;
+      for (int i = 0; i < 50; i++)
+        cpu_relax();
+    }
+  }
+
+  /* Give up the P. */
+  goro__lock_acquire(&sched.lock);
+  if (sched.runqsize) {
+    g = globrunq_get(p, 0);
+    goro__lock_release(&sched.lock);
+    goto found;
+  }
+  m->p = NULL;
+  pidle_put(p);
+  goro__lock_release(&sched.lock);
+
+  if (m->spinning) {
+    m->spinning = false;
+    /* Dekker with wakep, see the top of the file. */
+    fetch_add_seq(&sched.nmspinning, (uint32_t)-1);
+    if (any_runq_work()) {
+      goro__lock_acquire(&sched.lock);
+      p = pidle_get();
+      goro__lock_release(&sched.lock);
+      if (p) {
+        acquirep(m, p);
+        m->spinning = true;
+        fetch_add_seq(&sched.nmspinning, 1);
+        goto top;
+      }
+    }
+  }
+
+  /* Idle: give back the pages of stacks left over from a burst. */
+  if (goro__stack_dirty_count() > SCAVENGE_KEEP)
+    goro__stack_scavenge(SCAVENGE_KEEP);
+
+  goro__lock_acquire(&sched.lock);
+  stopm(m);
+handed:
+  /* startm handed us a P (maybe spinning), or a timer is due. */
+  if (m->nextp) {
+    acquirep(m, m->nextp);
+    m->nextp = NULL;
+  }
+  goto top;
+
+found:
+  if (m->spinning)
+    resetspinning(m);
+  return g;
+}
+
+/* ======================================================================
+ * Ms: worker threads
+ * ==================================================================== */
+
+static void execute(goro__m *m, goro__g *g) {
+  m->curg = g;
+  store_relaxed(&g->status, G_RUNNING);
+  goro__ctx_switch(&m->g0_sp, g->sp);
+  finish_switch(m); /* g0 never changes threads: m is still ours */
+}
+
+static void *m_main(void *arg) {
+  goro__m *m = arg;
+  tls_m = m;
+  m->tid = (pid_t)syscall(SYS_gettid);
+  if (m->altstack) {
+    stack_t ss = {.ss_sp = m->altstack, .ss_size = 64 * 1024, .ss_flags = 0};
+    sigaltstack(&ss, NULL);
+  }
+  if (m->nextp) {
+    acquirep(m, m->nextp);
+    m->nextp = NULL;
+  }
+  for (;;)
+    execute(m, findrunnable(m));
+  return NULL;
+}
+
+/* Creates a worker thread for p. sched.lock held. */
+static bool newm(goro__p *p, bool spinning) {
+  static bool warned;
+  goro__m *m = aligned_alloc(GORO_CACHELINE, sizeof(goro__m));
+  if (!m)
+    return false;
+  memset(m, 0, sizeof(*m));
+  m->id = (int)sched.nm;
+  m->nextp = p;
+  m->spinning = spinning;
+  m->rand = (uint64_t)goro__nanotime() ^ ((uint64_t)(uintptr_t)m << 17);
+  m->altstack = goro__altstack_new();
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  pthread_t th;
+  /* Counted before it exists, so the deadlock check never sees a thread
+   * it cannot account for. */
+  sched.nm++;
+  int rc = pthread_create(&th, &attr, m_main, m);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    sched.nm--;
+    if (!warned) {
+      warned = true;
+      goro__printf("goro: cannot create a worker thread: %s\n", strerror(rc));
+    }
+    free(m->altstack);
+    free(m);
+    return false;
+  }
+  return true;
+}
+
+/* Gives p (or an idle P) to an idle or new M. sched.lock held. */
+static void startm_locked(goro__p *p, bool spinning) {
+  if (!p) {
+    p = pidle_get();
+    if (!p) {
+      if (spinning)
+        fetch_add_seq(&sched.nmspinning, (uint32_t)-1);
+      return;
+    }
+  }
+  goro__m *m = midle_get();
+  if (!m) {
+    if (!newm(p, spinning)) {
+      pidle_put(p);
+      if (spinning)
+        fetch_add_seq(&sched.nmspinning, (uint32_t)-1);
+    }
+    return;
+  }
+  m->spinning = spinning;
+  m->nextp = p;
+  /* Release pairs with the acquire load in stopm. */
+  store_rel(&m->note, 1);
+  goro__futex_wake(&m->note, 1);
+}
+
+static void startm(goro__p *p, bool spinning) {
+  goro__lock_acquire(&sched.lock);
+  startm_locked(p, spinning);
+  goro__lock_release(&sched.lock);
+}
+
+void goro__wakep(void) {
+  /* seq_cst loads: the submitter's half of the Dekker pair. */
+  if (load_seq(&sched.npidle) == 0)
+    return;
+  uint32_t zero = 0;
+  if (load_seq(&sched.nmspinning) != 0 ||
+      !cas_seq(&sched.nmspinning, &zero, 1))
+    return;
+  startm(NULL, true);
+}
+
+static void wakep_nolock(void) {
+  if (load_seq(&sched.npidle) == 0)
+    return;
+  uint32_t zero = 0;
+  if (load_seq(&sched.nmspinning) != 0 ||
+      !cas_seq(&sched.nmspinning, &zero, 1))
+    return;
+  startm_locked(NULL, true);
+}
+
+/* ======================================================================
+ * Start-up
+ * ==================================================================== */
+
+static int default_procs(void) {
+  cpu_set_t set;
+  int n = 1;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0)
+    n = CPU_COUNT(&set);
+  else
+    n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  /* cgroup v2 CPU quota: "max 100000" or "150000 100000". */
+  FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");
+  if (f) {
+    char q[32];
+    long period;
+    if (fscanf(f, "%31s %ld", q, &period) == 2 && strcmp(q, "max") != 0 &&
+        period > 0) {
+      long quota = atol(q);
+      int lim = (int)((quota + period - 1) / period);
+      if (lim >= 1 && lim < n)
+        n = lim;
+    }
+    fclose(f);
+  }
+  return n < 1 ? 1 : n;
+}
+
+static goro__p *p_new(int id) {
+  goro__p *p = aligned_alloc(GORO_CACHELINE, sizeof(goro__p));
+  if (!p)
+    return NULL;
+  memset(p, 0, sizeof(*p));
+  p->id = id;
+  p->status = P_DEAD; /* until it joins the idle list */
+  p->rand = (uint64_t)goro__nanotime() * 0x9E3779B97F4A7C15ULL + (uint64_t)id;
+  return p;
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_err;
+
+static void runtime_init(void) {
+  goro__stack_init();
+  int procs = default_procs();
+  const char *e = getenv("GORO_MAXPROCS");
+  if (e && *e) {
+    int v = atoi(e);
+    if (v >= 1)
+      procs = v;
+  }
+  if (procs > GORO__MAX_PROCS)
+    procs = GORO__MAX_PROCS;
+  sched.allp = calloc(GORO__MAX_PROCS, sizeof(goro__p *));
+  if (!sched.allp) {
+    init_err = -ENOMEM;
+    return;
+  }
+  for (int i = procs - 1; i >= 0; i--) {
+    goro__p *p = p_new(i);
+    if (!p) {
+      init_err = -ENOMEM;
+      return;
+    }
+    sched.allp[i] = p;
+    sched.nbusy++; /* pidle_put counts it back down */
+    pidle_put(p);
+  }
+  store_relaxed(&sched.gomaxprocs, procs);
+  goro__signals_init();
+  store_rel(&sched.started, 1);
+}
+
+int goro__runtime_init_slow(void) {
+  pthread_once(&init_once, runtime_init);
+  return init_err;
+}
+
+/* ======================================================================
+ * Threads blocked in the API
+ * ==================================================================== */
+
+void goro__block(goro__waiter *w, void (*unlockf)(void *), void *arg,
+                 const char *reason) {
+  if (w->g) {
+    goro__park(unlockf, arg, reason);
+    return;
+  }
+  GORO_ASSERT(goro__m_get() == NULL || goro__m_get()->curg == NULL);
+  goro__blocked rec = {.tid = (pid_t)syscall(SYS_gettid),
+                       .reason = reason,
+                       .since = goro__nanotime_coarse()};
+  goro__lock_acquire(&sched.lock);
+  fetch_add_seq(&sched.nblocked, 1);
+  rec.next = sched.blocked;
+  if (sched.blocked)
+    sched.blocked->prev = &rec;
+  sched.blocked = &rec;
+  if (sched.nbusy == 0 && load_acq(&sched.started))
+    goro__checkdead();
+  goro__lock_release(&sched.lock);
+  if (unlockf)
+    unlockf(arg);
+  /* Acquire pairs with the release store in goro__wake. */
+  while (load_acq(&w->futex) == 0)
+    goro__futex_wait(&w->futex, 0, -1);
+  goro__lock_acquire(&sched.lock);
+  if (rec.prev)
+    rec.prev->next = rec.next;
+  else
+    sched.blocked = rec.next;
+  if (rec.next)
+    rec.next->prev = rec.prev;
+  goro__lock_release(&sched.lock);
+}
+
+void goro__wake(goro__waiter *w) {
+  if (w->g) {
+    goro__ready(w->g);
+    return;
+  }
+  /* No longer blocked from here on: the deadlock check must not count a
+   * thread that is about to run. */
+  fetch_add_seq(&sched.nblocked, -1);
+  store_rel(&w->futex, 1);
+  goro__futex_wake(&w->futex, 1);
+}
+
+/* ======================================================================
+ * Deadlock detection
+ * ==================================================================== */
+
+static int count_threads(void) {
+  char buf[4096];
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0)
+    return -1;
+  buf[n] = 0;
+  char *t = strstr(buf, "\nThreads:");
+  return t ? atoi(t + 9) : -1;
+}
+
+/* sched.lock held, every P idle. */
+void goro__checkdead(void) {
+  if (load_seq(&sched.nblocked) <= 0)
+    return; /* some thread outside the runtime is still running */
+  if (sched.runqsize != 0 || sched.nbusy != 0 || goro__timers_pending())
+    return;
+  int threads = count_threads();
+  if (threads < 0 || threads != (int)sched.nm + load_seq(&sched.nblocked))
+    return; /* a thread we do not know may still call in */
+  goro__fatal("all goroutines are asleep - deadlock!");
+}
+
+/* ======================================================================
+ * The public Runtime API
+ * ==================================================================== */
+
+int64_t goro_go_at(void (*fn)(void *), void *arg, const char *file,
+                   int line) {
+  if (!fn)
+    return -EINVAL;
+  int err = goro__runtime_init();
+  if (err)
+    return err;
+  goro__m *m = goro__m_get();
+  goro__p *p = m ? m->p : NULL;
+  goro__g *g;
+  err = gfget(p, &g);
+  if (err)
+    return err;
+  goro__g *self = m ? m->curg : NULL;
+  g->fn = fn;
+  g->arg = arg;
+  g->file = file;
+  g->line = line;
+  g->flags = 0;
+  g->param = NULL;
+  g->waiting = NULL;
+  g->wait_reason = NULL;
+  g->parent = self ? self->id : 0;
+  g->epoch = load_relaxed(&sched.epoch);
+  g->id = goid_new(p);
+  g->sp = goro__ctx_make(g, g_start);
+  store_relaxed(&g->status, G_RUNNABLE);
+  if (p) {
+    store_relaxed(&p->ngo, p->ngo + 1);
+    runq_put(p, g, true);
+  } else {
+    fetch_add_seq(&sched.ngo_threads, 1);
+    globrunq_put(g);
+  }
+  goro__wakep();
+  return g->id;
+}
+
+#undef goro_go
+int64_t goro_go(void (*fn)(void *), void *arg) {
+  return goro_go_at(fn, arg, "?", 0);
+}
+
+void goro_yield(void) {
+  goro__m *m = goro__m_get();
+  goro__g *g = m ? m->curg : NULL;
+  if (!g) {
+    sched_yield();
+    return;
+  }
+  goro__p *p = m->p;
+  bool to_g0;
+  goro__g *next = pick_next(p, &to_g0);
+  if (!next && !to_g0) {
+    if (!load_relaxed(&sched.runqsize))
+      return; /* nothing else wants to run */
+    goro__lock_acquire(&sched.lock);
+    next = globrunq_get(p, 0);
+    goro__lock_release(&sched.lock);
+    if (!next)
+      return;
+  }
+  store_relaxed(&g->status, G_RUNNABLE);
+  m->after = AFTER_RUNQ;
+  m->after_g = g;
+  switch_out(m, g, next);
+}
+
+void goro_exit(void) {
+  goro__g *g = goro__g_get();
+  if (!g)
+    pthread_exit(NULL);
+  goexit0();
+}
+
+int64_t goro_self(void) {
+  goro__g *g = goro__g_get();
+  return g ? g->id : 0;
+}
+
+int goro_maxprocs(int n) {
+  if (goro__runtime_init())
+    return 1;
+  goro__lock_acquire(&sched.lock);
+  int old = sched.gomaxprocs;
+  if (n > GORO__MAX_PROCS)
+    n = GORO__MAX_PROCS;
+  if (n > 0 && n != old) {
+    if (n > old) {
+      for (int i = old; i < n; i++) {
+        goro__p *p = sched.allp[i];
+        if (!p) {
+          p = p_new(i);
+          if (!p) {
+            n = i;
+            break;
+          }
+          store_rel(&sched.allp[i], p);
+        }
+        /* A P still busy retiring simply stays; a dead one comes back. */
+        if (p->status == P_DEAD) {
+          sched.nbusy++;
+          pidle_put(p);
+        }
+      }
+    } else {
+      /* Idle Ps beyond n leave the idle list now; busy ones retire at
+       * their next switch (pick_next sends their M to g0). */
+      goro__p **pp = &sched.pidle;
+      while (*pp) {
+        goro__p *p = *pp;
+        if (p->id >= n) {
+          *pp = p->link;
+          p->status = P_DEAD;
+          fetch_add_seq(&sched.npidle, (uint32_t)-1);
+        } else {
+          pp = &p->link;
+        }
+      }
+    }
+    store_relaxed(&sched.gomaxprocs, n);
+  }
+  goro__lock_release(&sched.lock);
+  if (n > old)
+    for (int i = old; i < n; i++)
+      goro__wakep();
+  return old;
+}
+
+int64_t goro_count(void) {
+  if (!load_acq(&sched.started))
+    return 0;
+  int64_t n = load_relaxed(&sched.ngo_threads);
+  for (int i = 0; i < GORO__MAX_PROCS; i++) {
+    goro__p *p = load_acq(&sched.allp[i]);
+    if (!p)
+      break;
+    n += load_relaxed(&p->ngo);
+  }
+  return n;
+}
+
+int64_t goro_now(void) { return goro__nanotime(); }
+
+/* ---- goro_run ---------------------------------------------------------- */
+
+typedef struct run_ctx {
+  void (*fn)(void *);
+  void *arg;
+  goro__lock lock;
+  bool done;
+  goro__waiter *waiting;
+} run_ctx;
+
+static void run_unlock(void *arg) { goro__lock_release(&((run_ctx *)arg)->lock); }
+
+static void run_main(void *arg) {
+  run_ctx *c = arg;
+  c->fn(c->arg);
+  /* Every goroutine alive now is abandoned: never resumed again. */
+  fetch_add_seq(&sched.epoch, 1);
+  goro__lock_acquire(&c->lock);
+  c->done = true;
+  goro__waiter *w = c->waiting;
+  goro__lock_release(&c->lock);
+  if (w)
+    goro__wake(w);
+}
+
+int goro_run(void (*main_fn)(void *), void *arg) {
+  if (!main_fn)
+    return -EINVAL;
+  run_ctx c = {.fn = main_fn, .arg = arg, .lock = GORO__LOCK_INIT};
+  int64_t id = goro_go_at(run_main, &c, "goro_run", 0);
+  if (id < 0)
+    return (int)id;
+  goro__waiter w;
+  goro__waiter_init(&w);
+  goro__lock_acquire(&c.lock);
+  if (c.done) {
+    goro__lock_release(&c.lock);
+    return 0;
+  }
+  c.waiting = &w;
+  goro__block(&w, run_unlock, &c, "goro_run (main goroutine)");
+  return 0;
+}

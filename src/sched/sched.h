@@ -1,0 +1,228 @@
+/*
+ * sched.h: the scheduler's objects, G, M and P, in Go's shape.
+ *
+ * Glossary
+ *   G   a goroutine: a stack slot and a saved context. The goro__g record
+ *       lives at the top of its own stack slot, so a parked goroutine costs
+ *       one page of memory. G records are recycled with their slots.
+ *   M   a worker thread. Its own pthread stack is the "g0" context, where
+ *       the scheduling loop runs when no goroutine is ready to switch to.
+ *   P   a processor: the right to run goroutines, with a local run queue.
+ *       There are GORO_MAXPROCS of them; an M runs goroutines only while
+ *       it holds a P.
+ *
+ * The protocol (run queues, spinning, parking and wake-ups, and their
+ * memory ordering) is written down at the top of proc.c.
+ *
+ * Ownership legend for fields: [owner] only the P's or M's own thread
+ * touches it; [atomic] accessed with atomics, see the pairing comment;
+ * [sched.lock] guarded by sched.lock; [switch] handed over with the context
+ * switch (written before it, read after it on the same thread).
+ */
+#ifndef GORO_SCHED_H
+#define GORO_SCHED_H
+
+#include "../internal.h"
+#include "../stack.h"
+
+#include <pthread.h>
+#include <sys/types.h>
+
+typedef struct goro__g goro__g;
+typedef struct goro__m goro__m;
+typedef struct goro__p goro__p;
+typedef struct goro__waiter goro__waiter;
+
+/* ---- G ------------------------------------------------------------------ */
+
+enum {
+  G_IDLE = 0, /* never used, or its slot was given back (reads as zero) */
+  G_RUNNABLE, /* on a run queue, or about to be */
+  G_RUNNING,  /* on an M */
+  G_WAITING,  /* parked: some object holds a waiter for it */
+  G_DEAD,     /* exited; the slot sits in a free cache */
+};
+
+enum { G_FLAG_MAIN = 1 };
+
+struct goro__g {
+  goro__g *schedlink;   /* global run queue / free list link [owner of list] */
+  void *sp;             /* saved context while not running [switch] */
+  uint32_t status;      /* G_* [atomic: relaxed; dumps read it racily] */
+  uint32_t flags;
+  int saved_errno;      /* [switch] */
+  uint32_t epoch;       /* goro_run generation; older ones are abandoned */
+  int64_t id;
+  void (*fn)(void *);
+  void *arg;
+  void *slot;           /* the stack slot this record lives in */
+  const char *file;     /* spawn site, for dumps */
+  int line;
+  const char *wait_reason; /* set when parking, for dumps */
+  int64_t wait_since;   /* coarse clock at park */
+  int64_t parent;       /* id of the goroutine that spawned it, 0: a thread */
+  void *param;          /* written by the waker before goro__ready */
+  goro__waiter *waiting; /* select: this G's waiters, owned by the G */
+};
+
+/* The record sits at the top of the slot, cache-line aligned. */
+#define GORO__G_SIZE (((sizeof(goro__g) + 63) / 64) * 64)
+static inline goro__g *goro__slot_g(void *slot) {
+  return (goro__g *)(goro__slot_top(slot) - GORO__G_SIZE);
+}
+
+/* ---- P ------------------------------------------------------------------ */
+
+#define GORO__RUNQ 256 /* local run queue capacity (a power of two) */
+#define GORO__MAX_PROCS 1024
+
+enum { P_IDLE = 0, P_BUSY, P_DEAD };
+
+struct goro__p {
+  /* The run queue: a bounded lock-free ring. The owner pushes at tail and
+   * pops at head; thieves pop at head. See proc.c for the ordering. */
+  uint32_t runqhead;         /* [atomic] CAS by owner and thieves */
+  uint32_t runqtail;         /* [atomic] stored only by the owner */
+  goro__g *runnext;          /* [atomic] CAS by owner and thieves */
+  goro__g *runq[GORO__RUNQ]; /* slots [head, tail) are valid */
+
+  int id;
+  uint32_t status;    /* P_* [sched.lock] */
+  goro__p *link;      /* idle list [sched.lock] */
+  goro__m *m;         /* holder, NULL when idle [owner] */
+  uint32_t schedtick; /* switches made [owner]; the global queue is polled
+                         every 61st */
+  uint64_t rand;      /* [owner] */
+
+  goro__g *gfree; /* dead goroutines with their stacks [owner] */
+  int ngfree;
+
+  int64_t goid_next, goid_end; /* a batch of goroutine ids [owner] */
+  int64_t ngo; /* goroutines spawned here minus exited here; [atomic:
+                  relaxed, single writer, summed by goro_count] */
+} GORO_ALIGNED_CL;
+
+/* ---- M ------------------------------------------------------------------ */
+
+/* What the context that resumes after a switch must finish for the one that
+ * left: the leaver could not do it itself, because until its registers are
+ * saved nobody else may run it (Go does this on g0 in mcall). */
+enum {
+  AFTER_NONE = 0,
+  AFTER_RUNQ,   /* yield: put after_g on this P's run queue */
+  AFTER_UNLOCK, /* park: call after_fn(after_arg), publishing the waiter */
+  AFTER_FREE,   /* exit: after_g's stack goes to this P's free cache */
+};
+
+struct goro__m {
+  goro__g *curg; /* running goroutine, NULL on g0 [owner] */
+  goro__p *p;    /* held P [owner] */
+  void *g0_sp;   /* saved scheduler context [switch] */
+  int after;     /* AFTER_* [switch] */
+  goro__g *after_g;
+  void (*after_fn)(void *);
+  void *after_arg;
+
+  int id;
+  pid_t tid;
+  bool spinning;      /* counted in sched.nmspinning [owner] */
+  goro__p *nextp;     /* P handed over by startm [sched.lock, then owner] */
+  uint32_t note;      /* futex: 1 = woken [atomic] */
+  goro__m *link;      /* idle list [sched.lock] */
+  void *altstack;
+  uint64_t rand;
+} GORO_ALIGNED_CL;
+
+/* ---- sched: the global state ---------------------------------------- */
+
+typedef struct goro__sched {
+  uint32_t started; /* [atomic] set once the runtime is initialised */
+  goro__lock lock;
+
+  /* Ps */
+  goro__p **allp;       /* GORO__MAX_PROCS slots, filled lazily */
+  int gomaxprocs;       /* [atomic relaxed; written under lock] */
+  goro__p *pidle;       /* idle Ps [lock] */
+  uint32_t npidle;      /* [atomic; written under lock] */
+  uint32_t nbusy;       /* Ps held or handed over, not idle [lock] */
+  uint32_t nmspinning;  /* [atomic seq_cst] see proc.c */
+
+  /* Ms */
+  goro__m *midle;       /* idle Ms, asleep with no deadline [lock] */
+  uint32_t nm;          /* threads created [lock] */
+  goro__m *poll_m;      /* the idle M asleep until the next timer [lock] */
+  int64_t poll_until;   /* its deadline [lock] */
+
+  /* the global run queue [lock] */
+  goro__g *runqhead, *runqtail;
+  uint32_t runqsize;    /* [atomic relaxed reads as a hint; lock] */
+
+  int64_t goidgen;      /* [atomic] */
+  int64_t ngo_threads;  /* goroutines spawned by threads without P [atomic] */
+  uint32_t epoch;       /* goro_run generation [atomic] */
+
+  /* threads blocked in the API, for deadlock detection and dumps */
+  int32_t nblocked;     /* [atomic] not yet woken */
+  struct goro__blocked *blocked; /* list [lock] */
+} goro__sched_t;
+
+GORO_HIDDEN extern goro__sched_t goro__sched;
+
+/* A thread (not a goroutine) blocked in the API. */
+typedef struct goro__blocked {
+  struct goro__blocked *next, *prev;
+  pid_t tid;
+  const char *reason;
+  int64_t since;
+} goro__blocked;
+
+/* ---- entry points used across the runtime ------------------------------ */
+
+/* The calling thread's M, NULL on a thread that is not a worker. Opaque:
+ * it is re-read after every point where a goroutine may move. */
+GORO_HIDDEN goro__m *goro__m_get(void);
+/* The running goroutine, NULL on a thread that is not running one. */
+GORO_HIDDEN goro__g *goro__g_get(void);
+
+/* Starts the runtime on first use; 0 or -errno. */
+GORO_HIDDEN int goro__runtime_init_slow(void);
+static inline int goro__runtime_init(void) {
+  if (likely(load_acq(&goro__sched.started)))
+    return 0;
+  return goro__runtime_init_slow();
+}
+
+/* Parks the running goroutine (gopark). The caller has published a waiter
+ * for it somewhere (or nowhere: then it never wakes) and holds the lock that
+ * guards it; unlockf(arg) runs once the goroutine's context is saved, so a
+ * waker that takes the lock can only see a goroutine that is ready to be
+ * resumed. reason names the wait in dumps ("chan receive"). Returns when
+ * goro__ready made it runnable and a processor resumed it. */
+GORO_HIDDEN void goro__park(void (*unlockf)(void *), void *arg,
+                            const char *reason);
+
+/* Makes a parked goroutine runnable (goready). From a goroutine (or g0)
+ * holding a P it goes to that P's runnext slot, so a woken partner runs
+ * next on the same core; another processor is woken only if this P already
+ * has queued work. From any other thread it goes to the global queue and a
+ * sleeping processor is woken. Call at most once per park. */
+GORO_HIDDEN void goro__ready(goro__g *g);
+
+/* Wakes an idle P if there is one and no M is spinning already. */
+GORO_HIDDEN void goro__wakep(void);
+
+/* Deadlock check; sched.lock held. */
+GORO_HIDDEN void goro__checkdead(void);
+
+/* Prints every goroutine and blocked thread (dump.c). */
+GORO_HIDDEN void goro__dump_all(void);
+/* Installs the SIGSEGV handler and sets up this thread's alternate stack. */
+GORO_HIDDEN void goro__signals_init(void);
+GORO_HIDDEN void *goro__altstack_new(void);
+
+/* Timers the scheduler fires (timer.c). */
+GORO_HIDDEN int64_t goro__timers_next(void); /* INT64_MAX if none */
+GORO_HIDDEN int goro__timers_run(int64_t now); /* fires due timers */
+GORO_HIDDEN bool goro__timers_pending(void);
+
+#endif

@@ -1,0 +1,423 @@
+/*
+ * stack.c: reserve, guard, pool and give back goroutine stacks.
+ * The design and the invariants are in stack.h.
+ */
+#define _GNU_SOURCE
+#include "stack.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+#define SLOTS_PER_CHUNK 64
+#define REGION_MIN ((size_t)1 << 30)
+
+size_t goro__stack_size;
+size_t goro__stack_guard;
+size_t goro__stack_slot;
+
+typedef struct chunk {
+  uint64_t clean;   /* slots free and given back (pool lock) */
+  uint64_t guarded; /* slots whose guard is installed (pool lock) */
+  uint32_t listed;  /* on the clean-chunk list (pool lock) */
+} chunk;
+
+typedef struct region {
+  char *base;
+  size_t nchunks;    /* capacity */
+  size_t used;       /* chunks mapped; release-stored, lock-free readers */
+  chunk *chunks;     /* nchunks descriptors, NORESERVE so untouched = free */
+} region;
+
+#define MAX_REGIONS 64
+
+static struct {
+  goro__lock lock;
+  size_t chunk_bytes;
+  size_t page;
+  bool mprotect_guards;
+  long map_budget; /* mappings we may still create */
+  region regions[MAX_REGIONS];
+  size_t nregions; /* release-stored */
+  /* dirty set: LIFO array */
+  void **dirty;
+  size_t ndirty, dirty_cap;
+  /* chunks with clean slots: a stack of (region, chunk) pairs */
+  struct clean_ref {
+    uint32_t r, c;
+  } *cleanlist;
+  size_t nclean, clean_cap; /* clean_cap >= total_chunks, always */
+  size_t total_chunks;
+  bool warned_nomem, warned_maps;
+} pool = {.lock = GORO__LOCK_INIT};
+
+static long read_max_map_count(void) {
+  FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+  long v = 65530; /* the kernel's default */
+  if (f) {
+    if (fscanf(f, "%ld", &v) != 1)
+      v = 65530;
+    fclose(f);
+  }
+  return v;
+}
+
+int goro__stack_init(void) {
+  pool.page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t size = 256 * 1024;
+  const char *e = getenv("GORO_STACK_SIZE");
+  if (e && *e) {
+    size_t v = goro__parse_size(e);
+    if (v >= 16 * 1024 && v <= ((size_t)1 << 30))
+      size = v;
+    else
+      goro__printf("goro: ignoring GORO_STACK_SIZE=%s (want 16K..1G)\n", e);
+  }
+  size = (size + pool.page - 1) & ~(pool.page - 1);
+  goro__stack_size = size;
+  goro__stack_guard = pool.page > 16384 ? pool.page : 16384;
+  goro__stack_slot = goro__stack_guard + size;
+  pool.chunk_bytes = goro__stack_slot * SLOTS_PER_CHUNK;
+
+  /* The budget: a quarter of vm.max_map_count stays for the rest of the
+   * program (malloc arenas, libraries, thread stacks). */
+  long maxmap = read_max_map_count();
+  pool.map_budget = maxmap - maxmap / 4;
+  e = getenv("GORO_MAP_BUDGET");
+  if (e && *e)
+    pool.map_budget = atol(e);
+
+  /* Probe MADV_GUARD_INSTALL on a scratch mapping. */
+  e = getenv("GORO_STACK_GUARD");
+  pool.mprotect_guards = e && strcmp(e, "mprotect") == 0;
+  if (!pool.mprotect_guards) {
+    void *p = mmap(NULL, pool.page * 2, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED || madvise(p, pool.page, MADV_GUARD_INSTALL) != 0)
+      pool.mprotect_guards = true;
+    if (p != MAP_FAILED)
+      munmap(p, pool.page * 2);
+  }
+  return 0;
+}
+
+/* ---- regions and chunks (pool lock held) ------------------------------ */
+
+static void warn_maps(void) {
+  if (pool.warned_maps)
+    return;
+  pool.warned_maps = true;
+  goro__printf("goro: cannot map more goroutine stacks: the mapping budget "
+               "derived from vm.max_map_count (%ld) is used up%s; raise it "
+               "with `sysctl -w vm.max_map_count=N`%s\n",
+               read_max_map_count(),
+               pool.mprotect_guards
+                   ? " (this kernel lacks MADV_GUARD_INSTALL, so every guard "
+                     "page costs two mappings)"
+                   : "",
+               getenv("GORO_MAP_BUDGET") ? " (GORO_MAP_BUDGET is set)" : "");
+}
+
+static void warn_nomem(int err) {
+  if (pool.warned_nomem)
+    return;
+  pool.warned_nomem = true;
+  goro__printf("goro: cannot map goroutine stacks: %s (the address space or "
+               "memory is exhausted; see ulimit -v and "
+               "vm.overcommit_memory)\n",
+               strerror(err));
+}
+
+static int region_new(void) {
+  if (pool.nregions == MAX_REGIONS) {
+    warn_nomem(ENOMEM);
+    return -ENOMEM;
+  }
+  if (pool.map_budget < 2) {
+    warn_maps();
+    return -EAGAIN;
+  }
+  /* As large as the address space allows, from 1 TiB down to 1 GiB. */
+  for (size_t want = (size_t)1 << 40; want >= REGION_MIN; want >>= 1) {
+    size_t nchunks = want / pool.chunk_bytes;
+    if (nchunks == 0)
+      continue;
+    size_t bytes = nchunks * pool.chunk_bytes;
+    void *base = mmap(NULL, bytes, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED)
+      continue;
+    void *desc = mmap(NULL, nchunks * sizeof(chunk), PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (desc == MAP_FAILED) {
+      munmap(base, bytes);
+      break;
+    }
+    region *r = &pool.regions[pool.nregions];
+    r->base = base;
+    r->nchunks = nchunks;
+    r->used = 0;
+    r->chunks = desc;
+    pool.map_budget -= 2;
+    /* Pairs with the acquire loads of lock-free readers. */
+    store_rel(&pool.nregions, pool.nregions + 1);
+    return 0;
+  }
+  warn_nomem(ENOMEM);
+  return -ENOMEM;
+}
+
+static int chunk_new(void) {
+  region *r = pool.nregions ? &pool.regions[pool.nregions - 1] : NULL;
+  if (!r || r->used == r->nchunks) {
+    int err = region_new();
+    if (err < 0)
+      return err;
+    r = &pool.regions[pool.nregions - 1];
+  }
+  /* Contiguous read-write chunks merge into one VMA; count one mapping per
+   * chunk anyway, and two per guard when guards are mprotect'ed. */
+  long cost = 1 + (pool.mprotect_guards ? 2 * SLOTS_PER_CHUNK : 0);
+  if (pool.map_budget < cost) {
+    warn_maps();
+    return -EAGAIN;
+  }
+  char *base = r->base + r->used * pool.chunk_bytes;
+  if (mmap(base, pool.chunk_bytes, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED | MAP_STACK,
+           -1, 0) == MAP_FAILED) {
+    int err = errno;
+    if (err == ENOMEM && read_max_map_count() > 0)
+      warn_nomem(err);
+    return -ENOMEM;
+  }
+  pool.map_budget -= cost;
+  size_t ci = r->used;
+  r->chunks[ci].clean = ~(uint64_t)0;
+  r->chunks[ci].guarded = 0;
+  r->chunks[ci].listed = 0;
+  if (pool.total_chunks + 1 > pool.clean_cap) {
+    size_t cap = pool.clean_cap ? pool.clean_cap * 2 : 256;
+    void *n = realloc(pool.cleanlist, cap * sizeof(*pool.cleanlist));
+    if (!n) {
+      munmap(base, pool.chunk_bytes);
+      mmap(base, pool.chunk_bytes, PROT_NONE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+      return -ENOMEM;
+    }
+    pool.cleanlist = n;
+    pool.clean_cap = cap;
+  }
+  pool.total_chunks++;
+  pool.cleanlist[pool.nclean++] =
+      (struct clean_ref){(uint32_t)(r - pool.regions), (uint32_t)ci};
+  r->chunks[ci].listed = 1;
+  /* Pairs with the acquire load in goro__stack_each. */
+  store_rel(&r->used, r->used + 1);
+  return 0;
+}
+
+static inline char *slot_addr(region *r, size_t ci, unsigned si) {
+  return r->base + ci * pool.chunk_bytes + (size_t)si * goro__stack_slot;
+}
+
+static bool slot_locate(const void *addr, region **rp, size_t *cip,
+                        unsigned *sip) {
+  size_t nr = load_acq(&pool.nregions);
+  for (size_t i = 0; i < nr; i++) {
+    region *r = &pool.regions[i];
+    const char *a = addr;
+    if (a < r->base || a >= r->base + r->nchunks * pool.chunk_bytes)
+      continue;
+    size_t off = (size_t)(a - r->base);
+    *rp = r;
+    *cip = off / pool.chunk_bytes;
+    *sip = (unsigned)((off % pool.chunk_bytes) / goro__stack_slot);
+    return true;
+  }
+  return false;
+}
+
+/* Takes one clean slot, installing its guard on first use. */
+static int take_clean(void **out) {
+  while (pool.nclean > 0) {
+    struct clean_ref ref = pool.cleanlist[pool.nclean - 1];
+    region *r = &pool.regions[ref.r];
+    chunk *c = &r->chunks[ref.c];
+    if (c->clean == 0) {
+      c->listed = 0;
+      pool.nclean--;
+      continue;
+    }
+    unsigned si = (unsigned)__builtin_ctzll(c->clean);
+    char *slot = slot_addr(r, ref.c, si);
+    if (!(c->guarded & ((uint64_t)1 << si))) {
+      int rc;
+      if (pool.mprotect_guards)
+        rc = mprotect(slot, goro__stack_guard, PROT_NONE);
+      else
+        rc = madvise(slot, goro__stack_guard, MADV_GUARD_INSTALL);
+      if (rc != 0) {
+        int err = errno;
+        if (err == ENOMEM && pool.mprotect_guards) {
+          warn_maps();
+          return -EAGAIN;
+        }
+        warn_nomem(err);
+        return -ENOMEM;
+      }
+      c->guarded |= (uint64_t)1 << si;
+    }
+    c->clean &= ~((uint64_t)1 << si);
+    *out = slot;
+    return 0;
+  }
+  return 1; /* none */
+}
+
+int goro__stack_get(void **out, int n) {
+  int got = 0, err = 0;
+  goro__lock_acquire(&pool.lock);
+  while (got < n && pool.ndirty > 0)
+    out[got++] = pool.dirty[--pool.ndirty];
+  while (got < n) {
+    int rc = take_clean(&out[got]);
+    if (rc == 0) {
+      got++;
+      continue;
+    }
+    if (rc < 0) {
+      err = rc;
+      break;
+    }
+    if (got > 0)
+      break; /* enough for now; map the next chunk on a later call */
+    rc = chunk_new();
+    if (rc < 0) {
+      err = rc;
+      break;
+    }
+  }
+  goro__lock_release(&pool.lock);
+  return got > 0 ? got : err;
+}
+
+/* Gives a slot's pages back and marks it clean (pool lock held). */
+static void mark_clean(void *slot) {
+  region *r;
+  size_t ci;
+  unsigned si;
+  if (!slot_locate(slot, &r, &ci, &si))
+    return;
+  chunk *c = &r->chunks[ci];
+  c->clean |= (uint64_t)1 << si;
+  if (!c->listed) {
+    GORO_ASSERT(pool.nclean < pool.clean_cap);
+    pool.cleanlist[pool.nclean++] =
+        (struct clean_ref){(uint32_t)(r - pool.regions), (uint32_t)ci};
+    c->listed = 1;
+  }
+}
+
+void goro__stack_put(void *const *slots, int n) {
+  goro__lock_acquire(&pool.lock);
+  if (pool.ndirty + (size_t)n > pool.dirty_cap) {
+    size_t cap = pool.dirty_cap ? pool.dirty_cap : 1024;
+    while (cap < pool.ndirty + (size_t)n)
+      cap *= 2;
+    void *nd = realloc(pool.dirty, cap * sizeof(void *));
+    if (nd) {
+      pool.dirty = nd;
+      pool.dirty_cap = cap;
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    if (pool.ndirty < pool.dirty_cap) {
+      pool.dirty[pool.ndirty++] = slots[i];
+    } else {
+      /* No memory to remember it as dirty: give its pages back now. */
+      madvise(goro__slot_lo(slots[i]), goro__stack_size, MADV_DONTNEED);
+      mark_clean(slots[i]);
+    }
+  }
+  goro__lock_release(&pool.lock);
+}
+
+size_t goro__stack_dirty_count(void) { return load_relaxed(&pool.ndirty); }
+
+static int cmp_ptr(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+  return x < y ? -1 : x > y;
+}
+
+size_t goro__stack_scavenge(size_t keep) {
+  goro__lock_acquire(&pool.lock);
+  if (pool.ndirty <= keep) {
+    goro__lock_release(&pool.lock);
+    return 0;
+  }
+  /* The oldest dirty slots sit at the bottom of the LIFO. */
+  size_t n = pool.ndirty - keep;
+  void **batch = malloc(n * sizeof(void *));
+  if (!batch) {
+    goro__lock_release(&pool.lock);
+    return 0;
+  }
+  memcpy(batch, pool.dirty, n * sizeof(void *));
+  memmove(pool.dirty, pool.dirty + n, keep * sizeof(void *));
+  pool.ndirty = keep;
+  goro__lock_release(&pool.lock);
+
+  /* Neighbouring slots give back in one call: the guards in between keep
+   * their markers (MADV_DONTNEED preserves MADV_GUARD_INSTALL guards, and
+   * mprotect'ed guards hold no pages). */
+  qsort(batch, n, sizeof(void *), cmp_ptr);
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    while (j < n && (char *)batch[j] == (char *)batch[j - 1] + goro__stack_slot)
+      j++;
+    char *lo = goro__slot_lo(batch[i]);
+    char *hi = goro__slot_top(batch[j - 1]);
+    if (pool.mprotect_guards) {
+      for (size_t k = i; k < j; k++)
+        madvise(goro__slot_lo(batch[k]), goro__stack_size, MADV_DONTNEED);
+    } else {
+      madvise(lo, (size_t)(hi - lo), MADV_DONTNEED);
+    }
+    i = j;
+  }
+
+  goro__lock_acquire(&pool.lock);
+  for (size_t i = 0; i < n; i++)
+    mark_clean(batch[i]);
+  goro__lock_release(&pool.lock);
+  free(batch);
+  return n;
+}
+
+void goro__stack_each(void (*fn)(void *slot, void *ctx), void *ctx) {
+  size_t nr = load_acq(&pool.nregions);
+  for (size_t i = 0; i < nr; i++) {
+    region *r = &pool.regions[i];
+    size_t used = load_acq(&r->used);
+    for (size_t c = 0; c < used; c++)
+      for (unsigned s = 0; s < SLOTS_PER_CHUNK; s++)
+        fn(slot_addr(r, c, s), ctx);
+  }
+}
+
+void *goro__stack_slot_of(const void *addr) {
+  region *r;
+  size_t ci;
+  unsigned si;
+  if (!slot_locate(addr, &r, &ci, &si) || ci >= load_acq(&r->used))
+    return NULL;
+  return slot_addr(r, ci, si);
+}
