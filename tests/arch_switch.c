@@ -50,7 +50,7 @@
 #error "arch_switch.c: no register probe for this architecture"
 #endif
 
-/* ---- failing ------------------------------------------------------------ */
+/* ---- failing ------------------------------------------------------------- */
 
 /* Writes without formatting: on a misaligned stack printf itself may fault,
  * so the failed condition goes out first through write(2). */
@@ -93,7 +93,7 @@ static inline uintptr_t launder(const void *p) {
   return v;
 }
 
-/* ---- stacks --------------------------------------------------------------- */
+/* ---- stacks -------------------------------------------------------------- */
 
 enum { STACK_SIZE = 64 * 1024, CANARY_SIZE = 64 };
 
@@ -125,8 +125,8 @@ static void stack_free(stack *s) {
 static void *make(const stack *s, void (*entry)(void), const char *what) {
   void *ctx = goro__ctx_make(s->top, entry);
   CHECK((unsigned char *)ctx >= s->base && (unsigned char *)ctx < s->top,
-        "%s: context %p outside its stack [%p, %p)", what, ctx,
-        (void *)s->base, (void *)s->top);
+        "%s: context %p outside its stack [%p, %p)", what, ctx, (void *)s->base,
+        (void *)s->top);
   stack_check(s, what);
   return ctx;
 }
@@ -140,7 +140,7 @@ static void check_on_stack(const stack *s, const void *p, const char *what) {
 
 static void *main_ctx; /* the saved main context, whoever switched away */
 
-/* ---- 1. ring ------------------------------------------------------------- */
+/* ---- ring ---------------------------------------------------------------- */
 
 enum { NRING = 3, ROUNDS = 250000 }; /* (NRING + 1) * ROUNDS = 1,000,000 */
 
@@ -161,8 +161,8 @@ static void ring_run(int me) {
     /* Everyone before me in the ring has done this round, nobody after me. */
     for (int i = 0; i < NRING; i++)
       CHECK(ring_rounds[i] == (i < me ? r + 1 : r),
-            "context %d in round %ld: context %d has done %ld rounds", me, r,
-            i, ring_rounds[i]);
+            "context %d in round %ld: context %d has done %ld rounds", me, r, i,
+            ring_rounds[i]);
     ring_rounds[me]++;
     int next = me + 1;
     turn = next;
@@ -188,8 +188,8 @@ static void test_ring(void) {
     goro__ctx_switch(&main_ctx, ring_ctx[0]);
     CHECK(turn == NRING, "main resumed on %d's turn (round %ld)", turn, r);
     for (int i = 0; i < NRING; i++)
-      CHECK(ring_rounds[i] == r + 1, "after round %ld context %d did %ld", r,
-            i, ring_rounds[i]);
+      CHECK(ring_rounds[i] == r + 1, "after round %ld context %d did %ld", r, i,
+            ring_rounds[i]);
   }
   CHECK(ring_switches == (long)(NRING + 1) * ROUNDS, "%ld switches",
         ring_switches);
@@ -199,7 +199,7 @@ static void test_ring(void) {
   }
 }
 
-/* ---- 2. callee-saved registers -------------------------------------------
+/* ---- callee-saved registers -------------------------------------------------
  *
  * void probe(void **from, void *to, uint64_t pattern, uint64_t *out)
  *   Saves the callee-saved registers (it is an ABI-abiding function itself),
@@ -207,8 +207,7 @@ static void test_ring(void) {
  *   into d8+j, calls goro__ctx_switch(from, to), and when that returns
  *   stores the same registers into out[] in the same order.
  */
-void probe(void **from, void *to, uint64_t pattern, uint64_t *out)
-    GORO_HIDDEN;
+void probe(void **from, void *to, uint64_t pattern, uint64_t *out) GORO_HIDDEN;
 
 #if defined(__x86_64__)
 enum { NGPR = 6, NFPR = 0 }; /* rbx rbp r12 r13 r14 r15 */
@@ -252,78 +251,77 @@ static const char *const reg_names[] = {"rbx", "rbp", "r12",
                                         "r13", "r14", "r15"};
 #elif defined(__aarch64__)
 enum { NGPR = 11, NFPR = 8 }; /* x19-x29, d8-d15 */
-__asm__(
-    "        .text\n"
-    "        .globl  probe\n"
-    "        .hidden probe\n"
-    "        .type   probe, %function\n"
-    "        .p2align 4\n"
-    "probe:                       // x0 from, x1 to, x2 pattern, x3 out\n"
+__asm__("        .text\n"
+        "        .globl  probe\n"
+        "        .hidden probe\n"
+        "        .type   probe, %function\n"
+        "        .p2align 4\n"
+        "probe:                       // x0 from, x1 to, x2 pattern, x3 out\n"
 #if defined(__ARM_FEATURE_BTI_DEFAULT) && __ARM_FEATURE_BTI_DEFAULT
-    "        hint    34\n" /* bti c */
+        "        hint    34\n" /* bti c */
 #endif
-    "        stp     x29, x30, [sp, #-176]!\n"
-    "        stp     x19, x20, [sp, #16]\n"
-    "        stp     x21, x22, [sp, #32]\n"
-    "        stp     x23, x24, [sp, #48]\n"
-    "        stp     x25, x26, [sp, #64]\n"
-    "        stp     x27, x28, [sp, #80]\n"
-    "        stp     d8, d9, [sp, #96]\n"
-    "        stp     d10, d11, [sp, #112]\n"
-    "        stp     d12, d13, [sp, #128]\n"
-    "        stp     d14, d15, [sp, #144]\n"
-    "        str     x3, [sp, #160]\n"
-    "        add     x19, x2, #0\n"
-    "        add     x20, x2, #1\n"
-    "        add     x21, x2, #2\n"
-    "        add     x22, x2, #3\n"
-    "        add     x23, x2, #4\n"
-    "        add     x24, x2, #5\n"
-    "        add     x25, x2, #6\n"
-    "        add     x26, x2, #7\n"
-    "        add     x27, x2, #8\n"
-    "        add     x28, x2, #9\n"
-    "        add     x29, x2, #10\n"
-    "        add     x9, x2, #0x80\n"
-    "        fmov    d8, x9\n"
-    "        add     x9, x2, #0x81\n"
-    "        fmov    d9, x9\n"
-    "        add     x9, x2, #0x82\n"
-    "        fmov    d10, x9\n"
-    "        add     x9, x2, #0x83\n"
-    "        fmov    d11, x9\n"
-    "        add     x9, x2, #0x84\n"
-    "        fmov    d12, x9\n"
-    "        add     x9, x2, #0x85\n"
-    "        fmov    d13, x9\n"
-    "        add     x9, x2, #0x86\n"
-    "        fmov    d14, x9\n"
-    "        add     x9, x2, #0x87\n"
-    "        fmov    d15, x9\n"
-    "        bl      goro__ctx_switch\n"
-    "        ldr     x3, [sp, #160]\n"
-    "        stp     x19, x20, [x3, #0]\n"
-    "        stp     x21, x22, [x3, #16]\n"
-    "        stp     x23, x24, [x3, #32]\n"
-    "        stp     x25, x26, [x3, #48]\n"
-    "        stp     x27, x28, [x3, #64]\n"
-    "        str     x29, [x3, #80]\n"
-    "        stp     d8, d9, [x3, #88]\n"
-    "        stp     d10, d11, [x3, #104]\n"
-    "        stp     d12, d13, [x3, #120]\n"
-    "        stp     d14, d15, [x3, #136]\n"
-    "        ldp     x19, x20, [sp, #16]\n"
-    "        ldp     x21, x22, [sp, #32]\n"
-    "        ldp     x23, x24, [sp, #48]\n"
-    "        ldp     x25, x26, [sp, #64]\n"
-    "        ldp     x27, x28, [sp, #80]\n"
-    "        ldp     d8, d9, [sp, #96]\n"
-    "        ldp     d10, d11, [sp, #112]\n"
-    "        ldp     d12, d13, [sp, #128]\n"
-    "        ldp     d14, d15, [sp, #144]\n"
-    "        ldp     x29, x30, [sp], #176\n"
-    "        ret\n"
-    "        .size   probe, .-probe\n");
+        "        stp     x29, x30, [sp, #-176]!\n"
+        "        stp     x19, x20, [sp, #16]\n"
+        "        stp     x21, x22, [sp, #32]\n"
+        "        stp     x23, x24, [sp, #48]\n"
+        "        stp     x25, x26, [sp, #64]\n"
+        "        stp     x27, x28, [sp, #80]\n"
+        "        stp     d8, d9, [sp, #96]\n"
+        "        stp     d10, d11, [sp, #112]\n"
+        "        stp     d12, d13, [sp, #128]\n"
+        "        stp     d14, d15, [sp, #144]\n"
+        "        str     x3, [sp, #160]\n"
+        "        add     x19, x2, #0\n"
+        "        add     x20, x2, #1\n"
+        "        add     x21, x2, #2\n"
+        "        add     x22, x2, #3\n"
+        "        add     x23, x2, #4\n"
+        "        add     x24, x2, #5\n"
+        "        add     x25, x2, #6\n"
+        "        add     x26, x2, #7\n"
+        "        add     x27, x2, #8\n"
+        "        add     x28, x2, #9\n"
+        "        add     x29, x2, #10\n"
+        "        add     x9, x2, #0x80\n"
+        "        fmov    d8, x9\n"
+        "        add     x9, x2, #0x81\n"
+        "        fmov    d9, x9\n"
+        "        add     x9, x2, #0x82\n"
+        "        fmov    d10, x9\n"
+        "        add     x9, x2, #0x83\n"
+        "        fmov    d11, x9\n"
+        "        add     x9, x2, #0x84\n"
+        "        fmov    d12, x9\n"
+        "        add     x9, x2, #0x85\n"
+        "        fmov    d13, x9\n"
+        "        add     x9, x2, #0x86\n"
+        "        fmov    d14, x9\n"
+        "        add     x9, x2, #0x87\n"
+        "        fmov    d15, x9\n"
+        "        bl      goro__ctx_switch\n"
+        "        ldr     x3, [sp, #160]\n"
+        "        stp     x19, x20, [x3, #0]\n"
+        "        stp     x21, x22, [x3, #16]\n"
+        "        stp     x23, x24, [x3, #32]\n"
+        "        stp     x25, x26, [x3, #48]\n"
+        "        stp     x27, x28, [x3, #64]\n"
+        "        str     x29, [x3, #80]\n"
+        "        stp     d8, d9, [x3, #88]\n"
+        "        stp     d10, d11, [x3, #104]\n"
+        "        stp     d12, d13, [x3, #120]\n"
+        "        stp     d14, d15, [x3, #136]\n"
+        "        ldp     x19, x20, [sp, #16]\n"
+        "        ldp     x21, x22, [sp, #32]\n"
+        "        ldp     x23, x24, [sp, #48]\n"
+        "        ldp     x25, x26, [sp, #64]\n"
+        "        ldp     x27, x28, [sp, #80]\n"
+        "        ldp     d8, d9, [sp, #96]\n"
+        "        ldp     d10, d11, [sp, #112]\n"
+        "        ldp     d12, d13, [sp, #128]\n"
+        "        ldp     d14, d15, [sp, #144]\n"
+        "        ldp     x29, x30, [sp], #176\n"
+        "        ret\n"
+        "        .size   probe, .-probe\n");
 static const char *const reg_names[] = {
     "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28",
     "x29", "d8",  "d9",  "d10", "d11", "d12", "d13", "d14", "d15"};
@@ -332,7 +330,8 @@ static const char *const reg_names[] = {
 enum { NREGS = NGPR + NFPR, PROBES = 64 };
 
 static uint64_t expected_reg(uint64_t pattern, int i) {
-  return i < NGPR ? pattern + (uint64_t)i : pattern + 0x80 + (uint64_t)(i - NGPR);
+  return i < NGPR ? pattern + (uint64_t)i
+                  : pattern + 0x80 + (uint64_t)(i - NGPR);
 }
 
 static void check_regs(const char *who, int round, uint64_t pattern,
@@ -386,12 +385,12 @@ static void test_registers(void) {
   stack_free(&regs_stack);
 }
 
-/* ---- 3. floating-point control ------------------------------------------ */
+/* ---- floating-point control ---------------------------------------------- */
 
 /* Which way the current mode rounds, found by rounding inexact results:
  * 1 + eps/4 rounds up only upward; 1 - eps/4 is a tie that nearest-even
  * rounds to 1, and rounds below 1 downward. */
-static int sse_or_fp_rounding(void) {
+static int double_rounding(void) {
   volatile double one = 1.0, tiny = DBL_EPSILON / 4;
   volatile double sum = one + tiny, diff = one - tiny;
   if (sum > 1.0)
@@ -401,11 +400,16 @@ static int sse_or_fp_rounding(void) {
 
 static const char *mode_name(int m) {
   switch (m) {
-  case FE_TONEAREST: return "to-nearest";
-  case FE_UPWARD: return "upward";
-  case FE_DOWNWARD: return "downward";
-  case FE_TOWARDZERO: return "toward-zero";
-  default: return "?";
+  case FE_TONEAREST:
+    return "to-nearest";
+  case FE_UPWARD:
+    return "upward";
+  case FE_DOWNWARD:
+    return "downward";
+  case FE_TOWARDZERO:
+    return "toward-zero";
+  default:
+    return "?";
   }
 }
 
@@ -432,9 +436,9 @@ static int x87_rounding(void) {
   return diff < 1.0L ? FE_DOWNWARD : FE_TONEAREST;
 }
 enum {
-  MXCSR_FLAGS = 0x3F,       /* sticky exception flags: status, not mode */
-  MXCSR_DEFAULT = 0x1F80,   /* all exceptions masked, round to nearest */
-  X87CW_DEFAULT = 0x037F,   /* all masked, extended precision, nearest */
+  MXCSR_FLAGS = 0x3F,     /* sticky exception flags: status, not mode */
+  MXCSR_DEFAULT = 0x1F80, /* all exceptions masked, round to nearest */
+  X87CW_DEFAULT = 0x037F, /* all masked, extended precision, nearest */
   X87CW_RC = 0x0C00,
   X87CW_PC = 0x0300,
   X87CW_PC_DOUBLE = 0x0200, /* the fresh context changes precision too */
@@ -451,7 +455,9 @@ static uint64_t read_fpcr(void) {
   __asm__ volatile("mrs %0, fpcr" : "=r"(v));
   return v;
 }
-static void write_fpcr(uint64_t v) { __asm__ volatile("msr fpcr, %0" : : "r"(v)); }
+static void write_fpcr(uint64_t v) {
+  __asm__ volatile("msr fpcr, %0" : : "r"(v));
+}
 enum { FPCR_FZ = 1 << 24 }; /* the fresh context sets flush-to-zero too */
 static uint64_t fpcr_rmode(int mode) {
   return (uint64_t)(mode == FE_UPWARD ? 1 : mode == FE_DOWNWARD ? 2 : 0) << 22;
@@ -466,7 +472,7 @@ static void check_fp_mode(const char *who, int mode, bool other_bits) {
   int got = fegetround();
   CHECK(got == mode, "%s: fegetround() says %s, expected %s", who,
         mode_name(got), mode_name(mode));
-  got = sse_or_fp_rounding();
+  got = double_rounding();
   CHECK(got == mode, "%s: doubles round %s, expected %s", who, mode_name(got),
         mode_name(mode));
 #if defined(__x86_64__)
@@ -535,8 +541,7 @@ static void test_fp_control(void) {
   fp_step = 1;
   goro__ctx_switch(&main_ctx, fp_ctx);
   CHECK(fp_step == 2, "step %d", fp_step);
-  check_fp_mode("main after the other context went upward", FE_DOWNWARD,
-                false);
+  check_fp_mode("main after the other context went upward", FE_DOWNWARD, false);
 
   CHECK(fesetround(FE_TONEAREST) == 0, "fesetround(FE_TONEAREST) failed");
   fp_step = 3;
@@ -548,7 +553,7 @@ static void test_fp_control(void) {
   stack_free(&fp_stack);
 }
 
-/* ---- 4. stack alignment at entry ----------------------------------------- */
+/* ---- stack alignment at entry -------------------------------------------- */
 
 static void *align_ctx;
 static stack align_stack;
@@ -570,8 +575,8 @@ static GORO_NOINLINE void use_vectors(void) {
   memcpy((void *)launder(b), (void *)launder(a), sizeof a);
   v4sf s = b[0] + b[1] + b[2] + b[3];
   CHECK(s[0] == 9.0f && s[1] == 6.0f && s[2] == 10.0f && s[3] == 12.0f,
-        "vector sum {%g, %g, %g, %g}", (double)s[0], (double)s[1],
-        (double)s[2], (double)s[3]);
+        "vector sum {%g, %g, %g, %g}", (double)s[0], (double)s[1], (double)s[2],
+        (double)s[3]);
 }
 
 #if defined(__aarch64__)
@@ -632,7 +637,7 @@ static void test_alignment(void) {
   stack_free(&align_stack);
 }
 
-/* ---------------------------------------------------------------------------- */
+/* -------------------------------------------------------------------------- */
 
 static const struct {
   const char *name;
@@ -691,8 +696,7 @@ int main(void) {
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
     current_test = tests[i].name;
     tests[i].run();
-    printf("arch_switch (%s): %s: %s\n", arch, tests[i].name,
-           tests[i].passed);
+    printf("arch_switch (%s): %s: %s\n", arch, tests[i].name, tests[i].passed);
     fflush(stdout);
   }
   printf("arch_switch (%s): ok\n", arch);
