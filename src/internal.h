@@ -121,10 +121,10 @@ GORO_HIDDEN int64_t goro__nanotime_coarse(void); /* CLOCK_MONOTONIC_COARSE */
 
 /* ---- errno across switches -----------------------------------------------
  * glibc declares __errno_location() const, so a compiler may keep &errno in
- * a register across a call that switches threads. These accessors are
- * opaque calls, evaluated afresh each time. */
-GORO_HIDDEN int goro__errno_get(void);
-GORO_HIDDEN void goro__errno_set(int e);
+ * a register across a call that switches threads. The runtime reaches errno
+ * through the thread pointer and errno's constant offset from it (errno is
+ * initial-exec TLS), read with a volatile asm; see sched.h. */
+GORO_HIDDEN extern intptr_t goro__errno_off;
 
 /* ---- fast per-thread random numbers (wyrand) ---------------------------- */
 static inline uint64_t goro__rand_next(uint64_t *state) {

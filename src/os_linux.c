@@ -42,17 +42,6 @@ int64_t goro__nanotime_coarse(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Opaque on purpose (see internal.h): the empty asm with a memory clobber
- * keeps the compiler from treating these as pure and merging calls. */
-GORO_NOINLINE int goro__errno_get(void) {
-  __asm__ __volatile__("" ::: "memory");
-  return errno;
-}
-GORO_NOINLINE void goro__errno_set(int e) {
-  __asm__ __volatile__("" ::: "memory");
-  errno = e;
-}
-
 /* ---- the runtime lock ---------------------------------------------------
  * state: 0 free, 1 held, 2 held and someone may sleep on it. A holder that
  * finds 2 on release wakes one sleeper. */

@@ -245,7 +245,7 @@ static bool slot_locate(const void *addr, region **rp, size_t *cip,
   return false;
 }
 
-/* Takes one clean slot, installing its guard on first use. */
+/* Takes one clean slot; its handle says whether its guard is in. */
 static int take_clean(void **out) {
   while (pool.nclean > 0) {
     struct clean_ref ref = pool.cleanlist[pool.nclean - 1];
@@ -258,28 +258,27 @@ static int take_clean(void **out) {
     }
     unsigned si = (unsigned)__builtin_ctzll(c->clean);
     char *slot = slot_addr(r, ref.c, si);
-    if (!(c->guarded & ((uint64_t)1 << si))) {
-      int rc;
-      if (pool.mprotect_guards)
-        rc = mprotect(slot, goro__stack_guard, PROT_NONE);
-      else
-        rc = madvise(slot, goro__stack_guard, MADV_GUARD_INSTALL);
-      if (rc != 0) {
-        int err = errno;
-        if (err == ENOMEM && pool.mprotect_guards) {
-          warn_maps();
-          return -EAGAIN;
-        }
-        warn_nomem(err);
-        return -ENOMEM;
-      }
-      c->guarded |= (uint64_t)1 << si;
-    }
     c->clean &= ~((uint64_t)1 << si);
-    *out = slot;
+    *out = (c->guarded >> si) & 1 ? (void *)(slot + GORO__SLOT_GUARDED)
+                                  : (void *)slot;
     return 0;
   }
   return 1; /* none */
+}
+
+void *goro__stack_arm(void *h) {
+  static bool warned;
+  char *slot = goro__slot_addr(h);
+  int rc = pool.mprotect_guards
+               ? mprotect(slot, goro__stack_guard, PROT_NONE)
+               : madvise(slot, goro__stack_guard, MADV_GUARD_INSTALL);
+  if (rc != 0) {
+    if (!__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED))
+      goro__printf("goro: cannot install a stack guard (%s); stack overflow "
+                   "will not be detected\n", strerror(errno));
+    return h;
+  }
+  return slot + GORO__SLOT_GUARDED;
 }
 
 int goro__stack_get(void **out, int n) {
@@ -309,15 +308,17 @@ int goro__stack_get(void **out, int n) {
   return got > 0 ? got : err;
 }
 
-/* Gives a slot's pages back and marks it clean (pool lock held). */
-static void mark_clean(void *slot) {
+/* Marks a slot clean, remembering whether its guard is in (lock held). */
+static void mark_clean(void *h) {
   region *r;
   size_t ci;
   unsigned si;
-  if (!slot_locate(slot, &r, &ci, &si))
+  if (!slot_locate(goro__slot_addr(h), &r, &ci, &si))
     return;
   chunk *c = &r->chunks[ci];
   c->clean |= (uint64_t)1 << si;
+  if ((uintptr_t)h & GORO__SLOT_GUARDED)
+    c->guarded |= (uint64_t)1 << si;
   if (!c->listed) {
     GORO_ASSERT(pool.nclean < pool.clean_cap);
     pool.cleanlist[pool.nclean++] =
@@ -353,7 +354,8 @@ void goro__stack_put(void *const *slots, int n) {
 size_t goro__stack_dirty_count(void) { return load_relaxed(&pool.ndirty); }
 
 static int cmp_ptr(const void *a, const void *b) {
-  uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+  uintptr_t x = (uintptr_t)goro__slot_addr(*(void *const *)a),
+            y = (uintptr_t)goro__slot_addr(*(void *const *)b);
   return x < y ? -1 : x > y;
 }
 
@@ -381,7 +383,8 @@ size_t goro__stack_scavenge(size_t keep) {
   qsort(batch, n, sizeof(void *), cmp_ptr);
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
-    while (j < n && (char *)batch[j] == (char *)batch[j - 1] + goro__stack_slot)
+    while (j < n && (char *)goro__slot_addr(batch[j]) ==
+                        (char *)goro__slot_addr(batch[j - 1]) + goro__stack_slot)
       j++;
     char *lo = goro__slot_lo(batch[i]);
     char *hi = goro__slot_top(batch[j - 1]);

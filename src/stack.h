@@ -47,6 +47,23 @@ GORO_HIDDEN extern size_t goro__stack_slot;  /* guard + usable */
  * may create; GORO_STACK_GUARD=mprotect forces the fallback. Returns 0. */
 GORO_HIDDEN int goro__stack_init(void);
 
+/* Slot handles carry one tag bit: GORO__SLOT_GUARDED says the slot's guard
+ * is installed. Guards go in lazily, when a slot is first run on
+ * (goro__stack_arm), because a guard marker costs a page-table page and a
+ * spawn-heavy burst reserves far more slots than it ever runs on. */
+#define GORO__SLOT_GUARDED ((uintptr_t)1)
+static inline void *goro__slot_addr(void *h) {
+  return (void *)((uintptr_t)h & ~GORO__SLOT_GUARDED);
+}
+
+/* Installs h's guard if it has none; returns the (tagged) handle. If the
+ * kernel refuses (out of mappings despite the budget), warns once and
+ * returns h unguarded: the stack still works, overflow goes undetected. */
+GORO_HIDDEN void *goro__stack_arm(void *h);
+static inline void *goro__stack_armed(void *h) {
+  return likely((uintptr_t)h & GORO__SLOT_GUARDED) ? h : goro__stack_arm(h);
+}
+
 /* Takes up to n slots (n >= 1) into out[]. Returns how many (>= 1), or
  * -ENOMEM / -EAGAIN when not even one can be had; the first failure of
  * each kind prints which limit was hit. */
@@ -63,12 +80,12 @@ GORO_HIDDEN size_t goro__stack_scavenge(size_t keep);
 /* Number of slots in the dirty set now (a racy hint). */
 GORO_HIDDEN size_t goro__stack_dirty_count(void);
 
-/* Usable top of a slot (exclusive) and bottom. */
-static inline char *goro__slot_top(void *slot) {
-  return (char *)slot + goro__stack_slot;
+/* Usable top of a slot (exclusive) and bottom; take handles or addresses. */
+static inline char *goro__slot_top(void *h) {
+  return (char *)goro__slot_addr(h) + goro__stack_slot;
 }
-static inline char *goro__slot_lo(void *slot) {
-  return (char *)slot + goro__stack_guard;
+static inline char *goro__slot_lo(void *h) {
+  return (char *)goro__slot_addr(h) + goro__stack_guard;
 }
 
 /* Calls fn for every slot ever mapped, in address order within a chunk.

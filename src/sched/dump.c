@@ -90,9 +90,8 @@ typedef struct dump_ctx {
   long printed, skipped;
 } dump_ctx;
 
-static void dump_slot(void *slot, void *arg) {
+static void dump_g(goro__g *g, void *arg) {
   dump_ctx *c = arg;
-  goro__g *g = goro__slot_g(slot);
   if (g == c->self)
     return;
   const char *st = state_name(g);
@@ -111,7 +110,7 @@ void goro__dump_all(void) {
   dump_ctx c = {.self = m ? m->curg : NULL};
   if (c.self)
     print_g(c.self, "running");
-  goro__stack_each(dump_slot, &c);
+  goro__g_each(dump_g, &c);
   if (c.skipped)
     goro__printf("...additional %ld goroutines not shown\n\n", c.skipped);
   for (goro__blocked *b = goro__sched.blocked; b; b = b->next) {
@@ -156,7 +155,7 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
   goro__g *g = m ? m->curg : NULL;
   if (g) {
     char *addr = si->si_addr;
-    char *slot = g->slot;
+    char *slot = goro__slot_addr(g->slot);
     /* A hit on this goroutine's guard, or just below it (a large frame
      * that jumped the guard lands in the neighbouring slot's guard-free
      * top only if it skipped more than the guard: not caught). */
@@ -164,7 +163,7 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
       goro__printf("runtime: goroutine stack exceeds %zu-byte limit\n",
                    goro__stack_size);
       goro__printf("runtime: sp=%p stack=[%p, %p]\n", (void *)&addr,
-                   (void *)goro__slot_lo(slot), (void *)g);
+                   (void *)goro__slot_lo(slot), (void *)goro__slot_top(slot));
       goro__fatal("stack overflow");
     }
   }

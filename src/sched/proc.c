@@ -99,23 +99,26 @@ goro__sched_t goro__sched = {.lock = GORO__LOCK_INIT};
 #define sched goro__sched
 
 #define SPIN_NS 20000   /* how long a spinning M keeps looking: ~one wake-up */
-#define GFREE_MAX 64    /* dead goroutines cached per P */
-#define GFREE_BATCH 32  /* moved to or from the stack pool at once */
 #define SCAVENGE_KEEP 256
 
-static __thread goro__m *tls_m;
+/* The runtime's per-thread state: one pointer, initial-exec TLS so that its
+ * offset from the thread pointer is the same in every thread. */
+static __thread goro__m *tls_m __attribute__((tls_model("initial-exec")));
+intptr_t goro__tls_m_off;
+intptr_t goro__errno_off;
 
-/* Opaque accessors: see internal.h on errno for why. */
-GORO_NOINLINE goro__m *goro__m_get(void) {
-  goro__m *m = tls_m;
-  __asm__ __volatile__("" : "+r"(m)::"memory");
-  return m;
+/* Computed at load time, before any goroutine exists. errno is glibc's
+ * initial-exec TLS too; m_main checks the offset holds on every worker. */
+__attribute__((constructor)) static void tls_offsets(void) {
+  goro__tls_m_off = (char *)&tls_m - goro__tp();
+  goro__errno_off = (char *)&errno - goro__tp();
 }
 
-GORO_NOINLINE goro__g *goro__g_get(void) {
-  goro__m *m = tls_m;
-  __asm__ __volatile__("" : "+r"(m)::"memory");
-  return m ? m->curg : NULL;
+static inline int errno_get(void) {
+  return *(int *)(goro__tp() + goro__errno_off);
+}
+static inline void errno_set(int e) {
+  *(int *)(goro__tp() + goro__errno_off) = e;
 }
 
 static void wakep_nolock(void);
@@ -319,51 +322,157 @@ static goro__m *midle_get(void) {
  * Goroutine records and their stacks
  * ==================================================================== */
 
-/* A dead goroutine's record and stack, from p's cache or the pool. */
-static int gfget(goro__p *p, goro__g **out) {
-  if (p) {
-    if (!p->gfree) {
-      void *slots[GFREE_BATCH];
-      int n = goro__stack_get(slots, GFREE_BATCH);
-      if (n < 0)
-        return n;
-      for (int i = 0; i < n; i++) {
-        goro__g *g = goro__slot_g(slots[i]);
-        g->slot = slots[i];
-        g->schedlink = p->gfree;
-        p->gfree = g;
-      }
-      p->ngfree += n;
-    }
-    goro__g *g = p->gfree;
+/* ---- G records: slabs, never freed, walked by dumps ---------------------- */
+
+#define GSLAB 64
+typedef struct gslab {
+  struct gslab *next;
+  goro__g g[GSLAB];
+} gslab;
+
+static gslab *gslabs;       /* [atomic: release-published, lock-free readers] */
+static goro__g *gfree_glob; /* records of threads' and overflowing Ps [lock] */
+static uint32_t ngfree_glob;
+
+void goro__g_each(void (*fn)(goro__g *, void *), void *ctx) {
+  for (gslab *s = load_acq(&gslabs); s; s = s->next)
+    for (int i = 0; i < GSLAB; i++)
+      fn(&s->g[i], ctx);
+}
+
+/* Returns a list of n fresh records linked through schedlink, or NULL. */
+static goro__g *gslab_new(void) {
+  gslab *s = aligned_alloc(GORO_CACHELINE, sizeof(gslab));
+  if (!s)
+    return NULL;
+  memset(s, 0, sizeof(*s));
+  for (int i = 0; i < GSLAB - 1; i++)
+    s->g[i].schedlink = &s->g[i + 1];
+  gslab *head = load_relaxed(&gslabs);
+  do
+    s->next = head;
+  while (!cas_rel(&gslabs, &head, s));
+  return &s->g[0];
+}
+
+static goro__g *grecord_get(goro__p *p) {
+  goro__g *g;
+  if (p && p->gfree) {
+    g = p->gfree;
     p->gfree = g->schedlink;
     p->ngfree--;
-    *out = g;
-    return 0;
+    return g;
   }
-  void *slot;
-  int n = goro__stack_get(&slot, 1);
-  if (n < 0)
-    return n;
-  *out = goro__slot_g(slot);
-  (*out)->slot = slot;
+  goro__lock_acquire(&sched.lock);
+  g = gfree_glob;
+  if (!g) {
+    goro__lock_release(&sched.lock);
+    g = gslab_new();
+    if (!g)
+      return NULL;
+    goro__lock_acquire(&sched.lock);
+    /* Keep the first, share the rest. */
+    goro__g *last = g;
+    while (last->schedlink)
+      last = last->schedlink;
+    last->schedlink = gfree_glob;
+    gfree_glob = g;
+    ngfree_glob += GSLAB;
+  }
+  /* Take a batch for p. */
+  g = gfree_glob;
+  gfree_glob = g->schedlink;
+  ngfree_glob--;
+  for (int i = 0; p && i < GSLAB / 2 && gfree_glob; i++) {
+    goro__g *x = gfree_glob;
+    gfree_glob = x->schedlink;
+    ngfree_glob--;
+    x->schedlink = p->gfree;
+    p->gfree = x;
+    p->ngfree++;
+  }
+  goro__lock_release(&sched.lock);
+  return g;
+}
+
+static void grecord_put(goro__p *p, goro__g *g) {
+  store_relaxed(&g->status, G_DEAD);
+  g->slot = NULL;
+  g->schedlink = p->gfree;
+  p->gfree = g;
+  if (++p->ngfree > 4 * GSLAB) {
+    goro__lock_acquire(&sched.lock);
+    for (int i = 0; i < 2 * GSLAB; i++) {
+      goro__g *x = p->gfree;
+      p->gfree = x->schedlink;
+      x->schedlink = gfree_glob;
+      gfree_glob = x;
+    }
+    p->ngfree -= 2 * GSLAB;
+    ngfree_glob += 2 * GSLAB;
+    goro__lock_release(&sched.lock);
+  }
+}
+
+/* ---- stack slots: a per-P ring, hot on top, cold below ------------------
+ * A spawn reserves a slot (so running out is reported by goro_go), taking
+ * it from the cold end. At its first run the goroutine swaps it for the
+ * hottest slot, the one the last exited goroutine just left, whose pages
+ * are in cache; the untouched reserved slot goes back to the cold end. So a
+ * burst of a million short goroutines runs on a handful of warm stacks. */
+
+#define STK_MASK (GORO__STKCACHE - 1)
+#define STK_BATCH 32
+
+static inline uint32_t stk_count(goro__p *p) { return p->stk_hi - p->stk_lo; }
+
+static void stk_spill(goro__p *p) {
+  void *slots[STK_BATCH];
+  for (int i = 0; i < STK_BATCH; i++)
+    slots[i] = p->stk[p->stk_lo++ & STK_MASK];
+  goro__stack_put(slots, STK_BATCH);
+}
+
+static inline void stk_push_hot(goro__p *p, void *slot) {
+  if (stk_count(p) == GORO__STKCACHE)
+    stk_spill(p);
+  p->stk[p->stk_hi++ & STK_MASK] = slot;
+}
+
+static inline void stk_push_cold(goro__p *p, void *slot) {
+  if (stk_count(p) == GORO__STKCACHE)
+    stk_spill(p);
+  p->stk[--p->stk_lo & STK_MASK] = slot;
+}
+
+static int stk_reserve(goro__p *p, void **out) {
+  if (!p) {
+    int n = goro__stack_get(out, 1);
+    return n < 0 ? n : 0;
+  }
+  if (stk_count(p) == 0) {
+    void *slots[STK_BATCH];
+    int n = goro__stack_get(slots, STK_BATCH);
+    if (n < 0)
+      return n;
+    for (int i = 0; i < n; i++)
+      p->stk[p->stk_hi++ & STK_MASK] = slots[i];
+  }
+  *out = p->stk[p->stk_lo++ & STK_MASK];
   return 0;
 }
 
-static void gfput(goro__p *p, goro__g *g) {
-  store_relaxed(&g->status, G_DEAD);
-  g->schedlink = p->gfree;
-  p->gfree = g;
-  if (++p->ngfree > GFREE_MAX) {
-    void *slots[GFREE_BATCH];
-    for (int i = 0; i < GFREE_BATCH; i++) {
-      goro__g *x = p->gfree;
-      p->gfree = x->schedlink;
-      slots[i] = x->slot;
-    }
-    p->ngfree -= GFREE_BATCH;
-    goro__stack_put(slots, GFREE_BATCH);
+static void g_start(void);
+
+/* Lays out g's first frame, on the hottest slot p has. */
+static void first_frame(goro__p *p, goro__g *g) {
+  if (p && stk_count(p) > 0) {
+    void *hot = p->stk[--p->stk_hi & STK_MASK];
+    stk_push_cold(p, g->slot);
+    g->slot = hot;
   }
+  g->slot = goro__stack_armed(g->slot);
+  g->sp = goro__ctx_make(goro__slot_top(g->slot), g_start);
 }
 
 static int64_t goid_new(goro__p *p) {
@@ -395,7 +504,8 @@ static inline void finish_switch(goro__m *m) {
       m->after_fn(m->after_arg);
     break;
   case AFTER_FREE:
-    gfput(m->p, m->after_g);
+    stk_push_hot(m->p, m->after_g->slot);
+    grecord_put(m->p, m->after_g);
     break;
   }
   m->after = AFTER_NONE;
@@ -405,7 +515,8 @@ static inline void finish_switch(goro__m *m) {
  * wait queue, and nothing refers to its stack. */
 static void gdrop(goro__p *p, goro__g *g) {
   store_relaxed(&p->ngo, p->ngo - 1);
-  gfput(p, g);
+  stk_push_cold(p, g->slot);
+  grecord_put(p, g);
 }
 
 /* The next goroutine of p to switch to directly, or NULL. Sets *to_g0
@@ -441,8 +552,10 @@ static goro__g *pick_next(goro__p *p, bool *to_g0) {
 /* Leaves the running goroutine g for next (NULL: the M's g0). m->after
  * must be set. Returns when g is resumed, maybe on another M. */
 static void switch_out(goro__m *m, goro__g *g, goro__g *next) {
-  g->saved_errno = goro__errno_get();
+  g->saved_errno = errno_get();
   if (next) {
+    if (unlikely(!next->sp))
+      first_frame(m->p, next);
     m->curg = next;
     store_relaxed(&next->status, G_RUNNING);
     goro__ctx_switch(&g->sp, next->sp);
@@ -452,7 +565,7 @@ static void switch_out(goro__m *m, goro__g *g, goro__g *next) {
   }
   /* Resumed: re-read everything thread-local. */
   finish_switch(goro__m_get());
-  goro__errno_set(g->saved_errno);
+  errno_set(g->saved_errno);
 }
 
 static GORO_NORETURN void goexit0(void);
@@ -477,6 +590,8 @@ static GORO_NORETURN void goexit0(void) {
   m->after = AFTER_FREE;
   m->after_g = g;
   if (next) {
+    if (unlikely(!next->sp))
+      first_frame(p, next);
     m->curg = next;
     store_relaxed(&next->status, G_RUNNING);
     goro__ctx_switch(&g->sp, next->sp);
@@ -758,6 +873,8 @@ found:
  * ==================================================================== */
 
 static void execute(goro__m *m, goro__g *g) {
+  if (unlikely(!g->sp))
+    first_frame(m->p, g);
   m->curg = g;
   store_relaxed(&g->status, G_RUNNING);
   goro__ctx_switch(&m->g0_sp, g->sp);
@@ -768,6 +885,8 @@ static void *m_main(void *arg) {
   goro__m *m = arg;
   tls_m = m;
   m->tid = (pid_t)syscall(SYS_gettid);
+  if ((char *)&errno - goro__tp() != goro__errno_off)
+    goro__fatal("errno is not at a fixed offset from the thread pointer");
   if (m->altstack) {
     stack_t ss = {.ss_sp = m->altstack, .ss_size = 64 * 1024, .ss_flags = 0};
     sigaltstack(&ss, NULL);
@@ -1040,10 +1159,17 @@ int64_t goro_go_at(void (*fn)(void *), void *arg, const char *file,
     return err;
   goro__m *m = goro__m_get();
   goro__p *p = m ? m->p : NULL;
-  goro__g *g;
-  err = gfget(p, &g);
+  void *slot;
+  err = stk_reserve(p, &slot);
   if (err)
     return err;
+  goro__g *g = grecord_get(p);
+  if (!g) {
+    goro__stack_put(&slot, 1);
+    return -ENOMEM;
+  }
+  g->slot = slot;
+  g->sp = NULL; /* the first run lays out the frame (first_frame) */
   goro__g *self = m ? m->curg : NULL;
   g->fn = fn;
   g->arg = arg;
@@ -1056,7 +1182,6 @@ int64_t goro_go_at(void (*fn)(void *), void *arg, const char *file,
   g->parent = self ? self->id : 0;
   g->epoch = load_relaxed(&sched.epoch);
   g->id = goid_new(p);
-  g->sp = goro__ctx_make(g, g_start);
   store_relaxed(&g->status, G_RUNNABLE);
   if (p) {
     store_relaxed(&p->ngo, p->ngo + 1);

@@ -36,26 +36,29 @@ typedef struct goro__waiter goro__waiter;
 /* ---- G ------------------------------------------------------------------ */
 
 enum {
-  G_IDLE = 0, /* never used, or its slot was given back (reads as zero) */
+  G_IDLE = 0, /* a fresh record, never used */
   G_RUNNABLE, /* on a run queue, or about to be */
   G_RUNNING,  /* on an M */
   G_WAITING,  /* parked: some object holds a waiter for it */
-  G_DEAD,     /* exited; the slot sits in a free cache */
+  G_DEAD,     /* exited; the record sits in a free list */
 };
 
 enum { G_FLAG_MAIN = 1 };
 
+/* Records are allocated in slabs and never freed (like Go's allgs), so a
+ * dump can walk every goroutine without locks. 128 bytes: two lines. */
 struct goro__g {
   goro__g *schedlink;   /* global run queue / free list link [owner of list] */
-  void *sp;             /* saved context while not running [switch] */
+  void *sp;             /* saved context while not running; NULL until the
+                           first run lays out its frame [switch] */
+  void (*fn)(void *);
+  void *arg;
+  void *slot;           /* its stack slot (stack.h) */
+  int64_t id;
   uint32_t status;      /* G_* [atomic: relaxed; dumps read it racily] */
   uint32_t flags;
   int saved_errno;      /* [switch] */
   uint32_t epoch;       /* goro_run generation; older ones are abandoned */
-  int64_t id;
-  void (*fn)(void *);
-  void *arg;
-  void *slot;           /* the stack slot this record lives in */
   const char *file;     /* spawn site, for dumps */
   int line;
   const char *wait_reason; /* set when parking, for dumps */
@@ -63,18 +66,16 @@ struct goro__g {
   int64_t parent;       /* id of the goroutine that spawned it, 0: a thread */
   void *param;          /* written by the waker before goro__ready */
   goro__waiter *waiting; /* select: this G's waiters, owned by the G */
-};
+} GORO_ALIGNED_CL;
 
-/* The record sits at the top of the slot, cache-line aligned. */
-#define GORO__G_SIZE (((sizeof(goro__g) + 63) / 64) * 64)
-static inline goro__g *goro__slot_g(void *slot) {
-  return (goro__g *)(goro__slot_top(slot) - GORO__G_SIZE);
-}
+/* Calls fn for every goroutine record ever allocated (dumps). Lock-free. */
+GORO_HIDDEN void goro__g_each(void (*fn)(goro__g *, void *), void *ctx);
 
 /* ---- P ------------------------------------------------------------------ */
 
 #define GORO__RUNQ 256 /* local run queue capacity (a power of two) */
 #define GORO__MAX_PROCS 1024
+#define GORO__STKCACHE 128 /* stack slots cached per P (a power of two) */
 
 enum { P_IDLE = 0, P_BUSY, P_DEAD };
 
@@ -94,8 +95,12 @@ struct goro__p {
                          every 61st */
   uint64_t rand;      /* [owner] */
 
-  goro__g *gfree; /* dead goroutines with their stacks [owner] */
+  goro__g *gfree; /* dead goroutine records [owner] */
   int ngfree;
+  /* Stack slots, a ring: the top end is hot (freed last, its pages warm in
+   * cache), the bottom end cold (reserved by a spawn, never touched). */
+  uint32_t stk_lo, stk_hi; /* [owner] ring indexes, hi - lo = count */
+  void *stk[GORO__STKCACHE];
 
   int64_t goid_next, goid_end; /* a batch of goroutine ids [owner] */
   int64_t ngo; /* goroutines spawned here minus exited here; [atomic:
@@ -178,11 +183,32 @@ typedef struct goro__blocked {
 
 /* ---- entry points used across the runtime ------------------------------ */
 
-/* The calling thread's M, NULL on a thread that is not a worker. Opaque:
- * it is re-read after every point where a goroutine may move. */
-GORO_HIDDEN goro__m *goro__m_get(void);
-/* The running goroutine, NULL on a thread that is not running one. */
-GORO_HIDDEN goro__g *goro__g_get(void);
+/* The calling thread's M, NULL on a thread that is not a worker, and the
+ * running goroutine, NULL on a thread that is not running one.
+ *
+ * A goroutine may resume on another thread after any switch, so these must
+ * never be cached by the compiler across a call. They read the thread
+ * pointer with a volatile asm (never merged or hoisted) plus the constant
+ * offset of the runtime's initial-exec TLS slot, computed once at load. */
+GORO_HIDDEN extern intptr_t goro__tls_m_off;
+static inline char *goro__tp(void) {
+  char *tp;
+#if defined(__x86_64__)
+  __asm__ __volatile__("mov %%fs:0, %0" : "=r"(tp)::"memory");
+#elif defined(__aarch64__)
+  __asm__ __volatile__("mrs %0, tpidr_el0" : "=r"(tp)::"memory");
+#else
+#error "goro: no thread pointer access for this architecture"
+#endif
+  return tp;
+}
+static inline goro__m *goro__m_get(void) {
+  return *(goro__m **)(goro__tp() + goro__tls_m_off);
+}
+static inline goro__g *goro__g_get(void) {
+  goro__m *m = goro__m_get();
+  return m ? m->curg : NULL;
+}
 
 /* Starts the runtime on first use; 0 or -errno. */
 GORO_HIDDEN int goro__runtime_init_slow(void);
