@@ -129,6 +129,18 @@ GORO_API void goro_wg_done(goro_wg *wg);
 /* Blocks until the counter is zero. */
 GORO_API void goro_wg_wait(goro_wg *wg);
 
+/* ========================================================================
+ * Channels and select  (section owned by the channels work)
+ * ===================================================================== */
+
+/* ---- end of channels and select ---- */
+
+/* ========================================================================
+ * Sync, timers and cancellation  (section owned by the sync/time work)
+ * ===================================================================== */
+
+/* ---- end of sync, timers and cancellation ---- */
+
 #ifdef __cplusplus
 }
 #endif

@@ -121,6 +121,16 @@ static inline void errno_set(int e) {
   *(int *)(goro__tp() + goro__errno_off) = e;
 }
 
+uint64_t goro__fastrand(void) {
+  static __thread uint64_t state;
+  goro__m *m = goro__m_get();
+  if (m)
+    return goro__rand_next(&m->rand);
+  if (!state)
+    state = (uint64_t)goro__nanotime() ^ (uint64_t)(uintptr_t)&state;
+  return goro__rand_next(&state);
+}
+
 static void wakep_nolock(void);
 static void startm(goro__p *p, bool spinning);
 

@@ -210,6 +210,13 @@ static inline goro__g *goro__g_get(void) {
   return m ? m->curg : NULL;
 }
 
+/* A fast random number for the calling thread (select's choice, stealing
+ * order): the M's generator on a worker, a thread-local one elsewhere. */
+GORO_HIDDEN uint64_t goro__fastrand(void);
+static inline uint32_t goro__fastrand_n(uint32_t n) {
+  return (uint32_t)(((goro__fastrand() >> 32) * (uint64_t)n) >> 32);
+}
+
 /* Starts the runtime on first use; 0 or -errno. */
 GORO_HIDDEN int goro__runtime_init_slow(void);
 static inline int goro__runtime_init(void) {
