@@ -131,6 +131,24 @@ uint64_t goro__fastrand(void) {
   return goro__rand_next(&state);
 }
 
+bool goro__can_spin(int iter) {
+  static int ncpu;
+  if (iter >= 4)
+    return false;
+  if (!ncpu)
+    ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (ncpu <= 1)
+    return false;
+  goro__m *m = goro__m_get();
+  if (!m || !m->p)
+    return true; /* a thread: spinning a little is all it can do cheaply */
+  int procs = load_relaxed(&sched.gomaxprocs);
+  if (procs <= (int)(load_relaxed(&sched.npidle) +
+                     load_relaxed(&sched.nmspinning)) + 1)
+    return false;
+  return runq_empty(m->p);
+}
+
 static void wakep_nolock(void);
 static void startm(goro__p *p, bool spinning);
 

@@ -217,6 +217,12 @@ static inline uint32_t goro__fastrand_n(uint32_t n) {
   return (uint32_t)(((goro__fastrand() >> 32) * (uint64_t)n) >> 32);
 }
 
+/* sync.Mutex's spin rule (Go's runtime_canSpin): true if spinning on a
+ * lock for round `iter` (0, 1, ...) can pay: few rounds, more than one CPU,
+ * some other P running (so the owner may be running), and nothing queued on
+ * our own P that would rather run. */
+GORO_HIDDEN bool goro__can_spin(int iter);
+
 /* Starts the runtime on first use; 0 or -errno. */
 GORO_HIDDEN int goro__runtime_init_slow(void);
 static inline int goro__runtime_init(void) {
