@@ -131,6 +131,20 @@ uint64_t goro__fastrand(void) {
   return goro__rand_next(&state);
 }
 
+static void wakep_nolock(void);
+static void startm(goro__p *p, bool spinning);
+
+/* ======================================================================
+ * Local run queues
+ * ==================================================================== */
+
+static inline bool runq_empty(goro__p *p) {
+  /* A snapshot; may be stale by the time it is used. */
+  uint32_t h = load_acq(&p->runqhead);
+  uint32_t t = load_acq(&p->runqtail);
+  return h == t && load_acq(&p->runnext) == NULL;
+}
+
 bool goro__can_spin(int iter) {
   static int ncpu;
   if (iter >= 4)
@@ -147,20 +161,6 @@ bool goro__can_spin(int iter) {
                      load_relaxed(&sched.nmspinning)) + 1)
     return false;
   return runq_empty(m->p);
-}
-
-static void wakep_nolock(void);
-static void startm(goro__p *p, bool spinning);
-
-/* ======================================================================
- * Local run queues
- * ==================================================================== */
-
-static inline bool runq_empty(goro__p *p) {
-  /* A snapshot; may be stale by the time it is used. */
-  uint32_t h = load_acq(&p->runqhead);
-  uint32_t t = load_acq(&p->runqtail);
-  return h == t && load_acq(&p->runnext) == NULL;
 }
 
 static void globrunq_put_batch(goro__g *head, goro__g *tail, uint32_t n);
