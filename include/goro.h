@@ -19,8 +19,13 @@
  *    a goroutine's stack overflow, a deadlock) prints Go's message prefixed
  *    "fatal error: ", a dump of every goroutine, and exits with status 2.
  *  - errno is saved when a goroutine is suspended and restored when it
- *    resumes, possibly on another thread. Do not keep the address of errno,
- *    or of any thread-local variable, across a call that may suspend.
+ *    resumes, possibly on another thread. C libraries declare errno's
+ *    location function "const", so an optimising compiler may keep the old
+ *    thread's &errno across a call that suspends: this header therefore
+ *    redefines errno as a call the compiler must repeat (define
+ *    GORO_NO_ERRNO_OVERRIDE before including it to keep your C library's
+ *    definition). The same holds for your own thread-locals: never keep
+ *    their addresses across a call that may suspend.
  *
  * Environment:
  *  GORO_MAXPROCS    number of processors (default: the CPUs this process
@@ -31,6 +36,7 @@
 #ifndef GORO_H
 #define GORO_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +53,13 @@ extern "C" {
 /* ========================================================================
  * Runtime
  * ===================================================================== */
+
+/* The calling thread's errno, found afresh on every call (see above). */
+GORO_API int *goro_errno_location(void);
+#if !defined(GORO_NO_ERRNO_OVERRIDE)
+#undef errno
+#define errno (*goro_errno_location())
+#endif
 
 /* A name for any value returned by this API: goro_strerror(-EPIPE) is
  * "broken pipe (channel closed)". Never NULL. */

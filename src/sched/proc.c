@@ -490,6 +490,29 @@ static int stk_reserve(goro__p *p, void **out) {
   return 0;
 }
 
+/* The pool is out of slots and may map no more: take one back from an idle
+ * P's cache (an idle P's fields are only touched under sched.lock), and
+ * return the rest of the idle caches to the pool for the next spawns. A
+ * busy P's cache stays where it is; goro_go then reports -EAGAIN, which is
+ * transient. */
+static int stk_reclaim_idle(void **out) {
+  int err = -EAGAIN;
+  goro__lock_acquire(&sched.lock);
+  for (goro__p *p = sched.pidle; p; p = p->link) {
+    while (stk_count(p) > 0) {
+      void *slot = p->stk[p->stk_lo++ & STK_MASK];
+      if (err) {
+        *out = slot;
+        err = 0;
+      } else {
+        goro__stack_put(&slot, 1);
+      }
+    }
+  }
+  goro__lock_release(&sched.lock);
+  return err;
+}
+
 static void g_start(void);
 
 /* Lays out g's first frame, on the hottest slot p has. */
@@ -836,8 +859,8 @@ top:;
         goro__timers_run(goro__nanotime());
         continue;
       }
-      if (procs == 1)
-        break;
+      /* Even alone (one P) keep looking for a moment: threads outside
+       * the runtime feed the global queue. */
       int64_t now = goro__nanotime();
       if (iter == 0)
         spin_until = now + SPIN_NS;
@@ -1189,6 +1212,8 @@ int64_t goro_go_at(void (*fn)(void *), void *arg, const char *file,
   goro__p *p = m ? m->p : NULL;
   void *slot;
   err = stk_reserve(p, &slot);
+  if (err && stk_reclaim_idle(&slot) == 0)
+    err = 0;
   if (err)
     return err;
   goro__g *g = grecord_get(p);
