@@ -107,6 +107,11 @@ GORO_API int64_t goro_self(void);
  * previous value. Values above 1024 are clamped. */
 GORO_API int goro_maxprocs(int n);
 
+/* The index (0 .. maxprocs-1) of the processor running the calling
+ * goroutine, or -1 on a thread that is not a goroutine. A goroutine may
+ * move between processors at any call that can suspend it. */
+GORO_API int goro_proc(void);
+
 /* runtime.NumGoroutine: goroutines that exist now (running, runnable or
  * waiting). */
 GORO_API int64_t goro_count(void);

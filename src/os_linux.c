@@ -22,12 +22,19 @@ void goro__futex_wait(uint32_t *addr, uint32_t val, int64_t deadline) {
     ts.tv_nsec = deadline % 1000000000;
     tsp = &ts;
   }
+  /* The runtime never changes the caller's errno (EAGAIN, ETIMEDOUT and
+   * EINTR are expected here): a goroutine's errno is saved only when it
+   * parks, after the locks on the way there were taken. */
+  int e = errno;
   syscall(SYS_futex, addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, val, tsp,
           NULL, FUTEX_BITSET_MATCH_ANY);
+  errno = e;
 }
 
 void goro__futex_wake(uint32_t *addr, int n) {
+  int e = errno;
   syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+  errno = e;
 }
 
 int64_t goro__nanotime(void) {

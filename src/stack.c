@@ -294,6 +294,7 @@ static int arm_chunk(char *base) {
 
 void *goro__stack_arm(void *h) {
   static bool warned;
+  int saved_errno = errno; /* restored on every path: see os_linux.c */
   region *r;
   size_t ci;
   unsigned si;
@@ -312,9 +313,11 @@ void *goro__stack_arm(void *h) {
         if (!__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED))
           goro__printf("goro: cannot install stack guards (%s); stack "
                        "overflow will not be detected\n", strerror(-rc));
+        errno = saved_errno;
         return h;
       }
       store_rel(&c->armed, 2);
+      errno = saved_errno;
       break;
     }
     cpu_relax();
@@ -324,7 +327,7 @@ void *goro__stack_arm(void *h) {
 }
 
 int goro__stack_get(void **out, int n) {
-  int got = 0, err = 0;
+  int got = 0, err = 0, saved_errno = errno;
   goro__lock_acquire(&pool.lock);
   while (got < n && pool.ndirty > 0)
     out[got++] = pool.dirty[--pool.ndirty];
@@ -347,6 +350,7 @@ int goro__stack_get(void **out, int n) {
     }
   }
   goro__lock_release(&pool.lock);
+  errno = saved_errno;
   return got > 0 ? got : err;
 }
 

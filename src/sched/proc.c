@@ -1338,6 +1338,11 @@ int goro_maxprocs(int n) {
   return old;
 }
 
+int goro_proc(void) {
+  goro__m *m = goro__m_get();
+  return m && m->curg && m->p ? m->p->id : -1;
+}
+
 int64_t goro_count(void) {
   if (!load_acq(&sched.started))
     return 0;

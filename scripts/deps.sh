@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# deps.sh: installs, on Debian, whatever of the given commands is missing.
+# Usage: scripts/deps.sh cmd[:package] ...   (package defaults to cmd)
+set -euo pipefail
+missing=()
+for spec in "$@"; do
+  cmd=${spec%%:*}
+  pkg=${spec#*:}
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 ||
+  { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q "${missing[@]}" >/dev/null; }
