@@ -151,6 +151,142 @@ GORO_API void goro_wg_wait(goro_wg *wg);
  * Channels and select  (section owned by the channels work)
  * ===================================================================== */
 
+/* A channel (Go's chan T): a FIFO of fixed-size values between goroutines
+ * and threads. The type is opaque; values are copied in and out by
+ * elem_size bytes. Every operation may be called from a goroutine or from
+ * a plain thread (which then blocks the thread), in any mix.
+ *
+ * Lifetime: reference counted. goro_chan_make returns one reference;
+ * goro_chan_retain adds one, goro_chan_release drops one and frees the
+ * channel at the last. Each goroutine or thread that uses a channel should
+ * hold its own reference for as long as it may use it (including while it
+ * is blocked on it): releasing the last reference while someone waits on
+ * the channel is fatal ("goro_chan_release: last reference released while
+ * goroutines wait on the channel"), and any use after the last release is
+ * a use after free. Closing is independent of references. */
+typedef struct goro_chan goro_chan;
+
+/* make(chan T, cap). elem_size may be 0 (chan struct{}: elem and out
+ * pointers are then ignored and may be NULL). cap == 0 makes an unbuffered
+ * channel: a send completes only when a receiver takes the value, which
+ * goes straight from the sender's memory to the receiver's.
+ * Returns the channel, holding one reference, or NULL if there is no memory
+ * or elem_size * cap overflows (no errno promise). */
+GORO_API goro_chan *goro_chan_make(size_t elem_size, size_t cap);
+/* Adds a reference. NULL is ignored. */
+GORO_API void goro_chan_retain(goro_chan *c);
+/* Drops a reference; frees the channel at the last one. NULL is ignored. */
+GORO_API void goro_chan_release(goro_chan *c);
+
+/* c <- *elem: copies elem_size bytes from elem (NULL sends a zeroed value).
+ * Blocks until a receiver takes the value (unbuffered) or there is room in
+ * the buffer. Waiting senders are served in FIFO order.
+ * Returns
+ *   0       sent;
+ *   -EPIPE  c is closed, or was closed while this send waited (Go panics;
+ *           the value was not sent).
+ * c == NULL blocks forever (Go's nil channel; dumps say "chan send (nil
+ * chan)"). */
+GORO_API int goro_chan_send(goro_chan *c, const void *elem);
+
+/* *out = <-c: blocks until a value is available or c is closed and drained.
+ * out may be NULL to discard the value. Waiting receivers are served in
+ * FIFO order; buffered values are received before a close takes effect.
+ * Returns
+ *   1  a value was received into out (Go's ok == true);
+ *   0  c is closed and drained; out is zeroed (ok == false).
+ * c == NULL blocks forever ("chan receive (nil chan)").
+ * for v := range c  is  while (goro_chan_recv(c, &v) == 1) { ... } */
+GORO_API int goro_chan_recv(goro_chan *c, void *out);
+
+/* select { case c <- *elem: ...; default: } without blocking.
+ * Returns
+ *   0        sent;
+ *   -EPIPE   c is closed;
+ *   -EAGAIN  no receiver waiting and no room (also for c == NULL). */
+GORO_API int goro_chan_trysend(goro_chan *c, const void *elem);
+
+/* select { case v, ok := <-c: ...; default: } without blocking.
+ * Returns
+ *   1        a value was received into out (out may be NULL);
+ *   0        c is closed and drained; out is zeroed;
+ *   -EAGAIN  nothing to receive (also for c == NULL). */
+GORO_API int goro_chan_tryrecv(goro_chan *c, void *out);
+
+/* close(c). Wakes every waiting receiver (they get ok == 0 and a zeroed
+ * value) and every waiting sender (they get -EPIPE). Values already
+ * buffered are still received, then receives return 0.
+ * Returns
+ *   0        closed;
+ *   -EPIPE   c was already closed (Go panics);
+ *   -EINVAL  c is NULL (Go panics). */
+GORO_API int goro_chan_close(goro_chan *c);
+
+/* len(c): values buffered now (a snapshot; 0 for unbuffered and NULL).
+ * After close it still counts the values left to drain. */
+GORO_API size_t goro_chan_len(goro_chan *c);
+/* cap(c): the capacity given to goro_chan_make (0 for NULL). */
+GORO_API size_t goro_chan_cap(goro_chan *c);
+
+/* Typed conveniences. goro_chan_make_of(int64_t, 16) is
+ * make(chan int64, 16). goro_chan_send_v(c, int64_t, x + 1) sends an
+ * rvalue (a compound literal: C only). */
+#define goro_chan_make_of(T, cap) goro_chan_make(sizeof(T), (cap))
+#define goro_chan_send_v(c, T, v) goro_chan_send((c), (T[1]){(v)})
+
+/* ---- select ------------------------------------------------------------ */
+
+enum { GORO_RECV = 1, GORO_SEND = 2 };
+
+/* One case of a select. */
+typedef struct goro_case {
+  goro_chan *chan; /* NULL: this case is never chosen (Go's nil channel) */
+  int op;          /* GORO_RECV or GORO_SEND */
+  void *elem;      /* send: the value (NULL: zero); recv: where to store
+                      it (NULL: discard) */
+  int ok;          /* set for the chosen case: recv 1 value, 0 closed;
+                      send 1 sent, 0 closed (select returned -EPIPE) */
+} goro_case;
+
+#define GORO_NONBLOCK 1 /* flags: the select has a default case */
+
+/* select { cases... }: waits until one case can proceed, runs exactly that
+ * one and returns its index. Among several ready cases the choice is
+ * uniformly random. Cases may repeat a channel, and may send and receive
+ * on the same channel. A goroutine blocked here waits on every channel at
+ * once ("select" in dumps) and is removed from all of them when one case
+ * fires. Up to 8 cases need no allocation.
+ * Returns
+ *   i (>= 0)  case i ran; cases[i].ok tells how (see goro_case);
+ *   -EAGAIN   GORO_NONBLOCK and no case was ready (the default case);
+ *   -EPIPE    the chosen case was a send on a closed channel (its ok is
+ *             set to 0, so the caller can find it);
+ *   -EINVAL   an op other than GORO_RECV/GORO_SEND, or cases == NULL with
+ *             n > 0 (nothing ran);
+ *   -ENOMEM   more than 8 cases and no memory for the bookkeeping.
+ * n == 0, or only NULL channels, without GORO_NONBLOCK blocks forever, as
+ * Go's select {} ("select (no cases)" in dumps). */
+GORO_API int goro_select(goro_case *cases, size_t n, int flags);
+
+/* Case builders: goro_case cs[] = {goro_recv_case(c, &v),
+ * goro_send_case(d, &x)}; */
+static inline goro_case goro_recv_case(goro_chan *c, void *out) {
+  goro_case k;
+  k.chan = c;
+  k.op = GORO_RECV;
+  k.elem = out;
+  k.ok = 0;
+  return k;
+}
+static inline goro_case goro_send_case(goro_chan *c, const void *elem) {
+  goro_case k;
+  k.chan = c;
+  k.op = GORO_SEND;
+  k.elem = (void *)elem;
+  k.ok = 0;
+  return k;
+}
+
 /* ---- end of channels and select ---- */
 
 /* ========================================================================

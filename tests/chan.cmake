@@ -1,0 +1,11 @@
+# Channel and select tests (the channels work). Each runs at
+# GORO_MAXPROCS=1 and 2 (tests/CMakeLists.txt).
+
+# Not a test: the channel work's measuring program (docs/channels.md).
+add_executable(chan_perf chan_perf.c)
+target_link_libraries(chan_perf PRIVATE goro_static)
+
+goro_test(chan_sieve SOURCES chan_sieve.c TIMEOUT 60)
+goro_test(chan_powser SOURCES chan_powser.c TIMEOUT 60)
+goro_test(chan_fifo SOURCES chan_fifo.c TIMEOUT 60)
+goro_test(chan_nonblock SOURCES chan_nonblock.c TIMEOUT 60)
