@@ -123,6 +123,16 @@ GORO_API int64_t goro_now(void);
  * nanoseconds. ns <= 0 returns at once. */
 GORO_API void goro_sleep(int64_t ns);
 
+/* ---- blocking calls (Go's entersyscall / exitsyscall) ---------------------
+ * A goroutine about to call something that may block its thread (file I/O
+ * on a slow disk, a database client, getaddrinfo) marks the call, so that
+ * its processor can pass to another thread while it blocks and the other
+ * goroutines keep running. fn must not call goro functions itself. On a
+ * thread that is not a goroutine these simply call fn / do nothing. */
+GORO_API void goro_blocking(void (*fn)(void *arg), void *arg);
+GORO_API void goro_blocking_begin(void);
+GORO_API void goro_blocking_end(void);
+
 /* ========================================================================
  * sync.WaitGroup
  *
@@ -294,6 +304,12 @@ static inline goro_case goro_send_case(goro_chan *c, const void *elem) {
  * ===================================================================== */
 
 /* ---- end of sync, timers and cancellation ---- */
+
+/* ========================================================================
+ * I/O  (section owned by the I/O work)
+ * ===================================================================== */
+
+/* ---- end of I/O ---- */
 
 #ifdef __cplusplus
 }

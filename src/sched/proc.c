@@ -83,6 +83,7 @@
 #include "sched.h"
 
 #include "../arch/context.h"
+#include "../netpoll/netpoll.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -129,6 +130,16 @@ uint64_t goro__fastrand(void) {
   if (!state)
     state = (uint64_t)goro__nanotime() ^ (uint64_t)(uintptr_t)&state;
   return goro__rand_next(&state);
+}
+
+const goro__poller *goro__netpoll_active;
+int32_t goro__netpoll_waiters;
+
+void goro__netpoll_register(const goro__poller *p) {
+  const goro__poller *none = NULL;
+  /* Release pairs with the acquire loads in the idle path. */
+  __atomic_compare_exchange_n(&goro__netpoll_active, &none, p, false,
+                              __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 static void wakep_nolock(void);
@@ -719,11 +730,13 @@ static void acquirep(goro__m *m, goro__p *p) {
 static void stopm(goro__m *m) {
   int64_t deadline = -1;
   int64_t next = goro__timers_next();
+  const goro__poller *np = load_acq(&goro__netpoll_active);
   bool poller = false;
-  if (!sched.poll_m && next != INT64_MAX) {
+  if (!sched.poll_m &&
+      (next != INT64_MAX || (np && load_relaxed(&goro__netpoll_waiters) > 0))) {
     sched.poll_m = m;
-    sched.poll_until = next;
-    deadline = next;
+    sched.poll_until = next == INT64_MAX ? INT64_MAX : next;
+    deadline = next == INT64_MAX ? -1 : next;
     poller = true;
   } else {
     m->link = sched.midle;
@@ -733,11 +746,17 @@ static void stopm(goro__m *m) {
     goro__checkdead();
   goro__lock_release(&sched.lock);
 
-  /* Acquire pairs with the release store in startm / the timer poke. */
-  while (load_acq(&m->note) == 0) {
-    goro__futex_wait(&m->note, 0, deadline);
-    if (poller && goro__nanotime() >= deadline)
-      break;
+  if (poller && np) {
+    /* Sleep in the poller: I/O, the next timer, or a brk() ends it. */
+    int64_t delay = deadline < 0 ? -1 : deadline - goro__nanotime();
+    np->poll(delay < 0 && deadline >= 0 ? 0 : delay);
+  } else {
+    /* Acquire pairs with the release store in startm / the timer poke. */
+    while (load_acq(&m->note) == 0) {
+      goro__futex_wait(&m->note, 0, deadline);
+      if (poller && goro__nanotime() >= deadline)
+        break;
+    }
   }
   store_relaxed(&m->note, 0);
 
@@ -749,15 +768,39 @@ static void stopm(goro__m *m) {
   }
 }
 
+/* Wakes the poll M wherever it sleeps: on its note or in the poller.
+ * sched.lock held. */
+static void poke_poll_m(goro__m *pm) {
+  sched.poll_m = NULL;
+  store_rel(&pm->note, 1);
+  goro__futex_wake(&pm->note, 1);
+  const goro__poller *np = load_acq(&goro__netpoll_active);
+  if (np)
+    np->brk();
+}
+
+bool goro__sched_try_acquire_p(void) {
+  goro__m *m = goro__m_get();
+  if (!m)
+    return false;
+  if (m->p)
+    return true;
+  goro__lock_acquire(&sched.lock);
+  goro__p *p = pidle_get();
+  goro__lock_release(&sched.lock);
+  if (!p)
+    return false;
+  acquirep(m, p);
+  return true;
+}
+
 /* Pokes the poll M because a timer now fires before its deadline, or
  * starts an M when none is around to fire it. */
 GORO_HIDDEN void goro__timer_added(int64_t when) {
   goro__lock_acquire(&sched.lock);
   goro__m *pm = sched.poll_m;
   if (pm && when < sched.poll_until) {
-    sched.poll_m = NULL;
-    store_rel(&pm->note, 1);
-    goro__futex_wake(&pm->note, 1);
+    poke_poll_m(pm);
   } else if (!pm && sched.nbusy == 0) {
     wakep_nolock();
   }
@@ -833,6 +876,11 @@ top:;
     if (g)
       goto found;
   }
+  /* I/O that is ready now: its goroutines land on this P (runq). */
+  const goro__poller *np = load_acq(&goro__netpoll_active);
+  if (np && load_relaxed(&goro__netpoll_waiters) > 0 && np->poll(0) > 0 &&
+      (g = runq_get(p)) != NULL)
+    goto found;
 
   /* Steal, if spinning is allowed: at most half the busy Ps. */
   int procs = load_relaxed(&sched.gomaxprocs);
@@ -1189,8 +1237,9 @@ static int count_threads(void) {
 void goro__checkdead(void) {
   if (load_seq(&sched.nblocked) <= 0)
     return; /* some thread outside the runtime is still running */
-  if (sched.runqsize != 0 || sched.nbusy != 0 || goro__timers_pending())
-    return;
+  if (sched.runqsize != 0 || sched.nbusy != 0 || goro__timers_pending() ||
+      load_relaxed(&goro__netpoll_waiters) > 0)
+    return; /* a timer or a peer's I/O can still wake someone */
   int threads = count_threads();
   if (threads < 0 || threads != (int)sched.nm + load_seq(&sched.nblocked))
     return; /* a thread we do not know may still call in */
@@ -1336,6 +1385,14 @@ int goro_maxprocs(int n) {
     for (int i = old; i < n; i++)
       goro__wakep();
   return old;
+}
+
+void goro_blocking_begin(void) {}
+void goro_blocking_end(void) {}
+void goro_blocking(void (*fn)(void *), void *arg) {
+  goro_blocking_begin();
+  fn(arg);
+  goro_blocking_end();
 }
 
 int goro_proc(void) {
