@@ -441,10 +441,13 @@ size_t goro__stack_scavenge(size_t keep) {
     i = j;
   }
 
-  goro__lock_acquire(&pool.lock);
-  for (size_t i = 0; i < n; i++)
-    mark_clean(batch[i]);
-  goro__lock_release(&pool.lock);
+  /* Marked clean in short batches: spawns wait on this lock. */
+  for (size_t i = 0; i < n; i += 1024) {
+    goro__lock_acquire(&pool.lock);
+    for (size_t k = i; k < n && k < i + 1024; k++)
+      mark_clean(batch[k]);
+    goro__lock_release(&pool.lock);
+  }
   free(batch);
   return n;
 }

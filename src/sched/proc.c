@@ -144,6 +144,8 @@ void goro__netpoll_register(const goro__poller *p) {
 
 static void wakep_nolock(void);
 static void startm(goro__p *p, bool spinning);
+static void startm_locked(goro__p *p, bool spinning);
+static goro__p *p_new(int id);
 
 /* ======================================================================
  * Local run queues
@@ -331,7 +333,7 @@ static goro__g *globrunq_get(goro__p *p, uint32_t max) {
  * ==================================================================== */
 
 static void pidle_put(goro__p *p) {
-  p->status = P_IDLE;
+  store_relaxed(&p->status, P_IDLE);
   p->m = NULL;
   p->link = sched.pidle;
   sched.pidle = p;
@@ -343,7 +345,13 @@ static goro__p *pidle_get(void) {
   goro__p *p = sched.pidle;
   if (p) {
     sched.pidle = p->link;
-    p->status = P_BUSY;
+    store_relaxed(&p->status, P_BUSY);
+    if (sched.sysmon_sleeping) {
+      /* A P turns busy: the monitor has something to watch again. */
+      sched.sysmon_sleeping = 0;
+      store_rel(&sched.sysmon_note, 1);
+      goro__futex_wake(&sched.sysmon_note, 1);
+    }
     sched.nbusy++;
     fetch_add_seq(&sched.npidle, (uint32_t)-1);
   }
@@ -569,6 +577,10 @@ static inline void finish_switch(goro__m *m) {
     stk_push_hot(m->p, m->after_g->slot);
     grecord_put(m->p, m->after_g);
     break;
+  case AFTER_GLOBAL:
+    globrunq_put(m->after_g);
+    goro__wakep();
+    break;
   }
   m->after = AFTER_NONE;
 }
@@ -581,6 +593,12 @@ static void gdrop(goro__p *p, goro__g *g) {
   grecord_put(p, g);
 }
 
+/* A bonus P is needed while the hog it stands in for has not switched. */
+static inline bool bonus_needed(goro__p *p) {
+  return load_relaxed(&p->bonus_for->schedtick) == p->bonus_tick &&
+         load_relaxed(&p->bonus_for->status) == P_BUSY;
+}
+
 /* The next goroutine of p to switch to directly, or NULL. Sets *to_g0
  * when the M must go through its scheduler context even if p has local
  * work: p is being retired, or a timer is due. Timers never fire here,
@@ -589,7 +607,8 @@ static void gdrop(goro__p *p, goro__g *g) {
 static goro__g *pick_next(goro__p *p, bool *to_g0) {
   goro__g *g;
   p->schedtick++;
-  if (unlikely(p->id >= load_relaxed(&sched.gomaxprocs)) ||
+  if (unlikely(p->id >= load_relaxed(&sched.gomaxprocs) &&
+               (!p->bonus_for || !bonus_needed(p))) ||
       (unlikely(goro__timers_pending()) &&
        goro__timers_next() <= goro__nanotime())) {
     *to_g0 = true;
@@ -714,7 +733,7 @@ static void retire_p(goro__m *m, goro__p *p) {
     sched.runqtail = g;
     store_relaxed(&sched.runqsize, sched.runqsize + 1);
   }
-  p->status = P_DEAD;
+  store_relaxed(&p->status, P_DEAD);
   p->m = NULL;
   sched.nbusy--;
   m->p = NULL;
@@ -850,8 +869,10 @@ top:;
     goro__lock_release(&sched.lock);
     acquirep(m, p);
   }
-  if (unlikely(p->id >= load_relaxed(&sched.gomaxprocs))) {
+  if (unlikely(p->id >= load_relaxed(&sched.gomaxprocs)) &&
+      (!p->bonus_for || !bonus_needed(p))) {
     goro__lock_acquire(&sched.lock);
+    p->bonus_for = NULL;
     retire_p(m, p);
     if (m->spinning) {
       m->spinning = false;
@@ -878,9 +899,11 @@ top:;
   }
   /* I/O that is ready now: its goroutines land on this P (runq). */
   const goro__poller *np = load_acq(&goro__netpoll_active);
-  if (np && load_relaxed(&goro__netpoll_waiters) > 0 && np->poll(0) > 0 &&
-      (g = runq_get(p)) != NULL)
-    goto found;
+  if (np && load_relaxed(&goro__netpoll_waiters) > 0) {
+    store_relaxed(&sched.lastpoll, goro__nanotime_coarse());
+    if (np->poll(0) > 0 && (g = runq_get(p)) != NULL)
+      goto found;
+  }
 
   /* Steal, if spinning is allowed: at most half the busy Ps. */
   int procs = load_relaxed(&sched.gomaxprocs);
@@ -927,7 +950,13 @@ top:;
     goto found;
   }
   m->p = NULL;
-  pidle_put(p);
+  if (p->bonus_for) {
+    p->bonus_for = NULL;
+    m->p = p;
+    retire_p(m, p); /* a bonus P with nothing to do is done */
+  } else {
+    pidle_put(p);
+  }
   goro__lock_release(&sched.lock);
 
   if (m->spinning) {
@@ -1021,6 +1050,8 @@ static bool newm(goro__p *p, bool spinning) {
   sched.nm++;
   int rc = pthread_create(&th, &attr, m_main, m);
   pthread_attr_destroy(&attr);
+  if (rc == 0 && sched.nm == 1)
+    goro__sysmon_start(); /* with the first worker (sched.lock held) */
   if (rc != 0) {
     sched.nm--;
     if (!warned) {
@@ -1238,7 +1269,7 @@ void goro__checkdead(void) {
   if (load_seq(&sched.nblocked) <= 0)
     return; /* some thread outside the runtime is still running */
   if (sched.runqsize != 0 || sched.nbusy != 0 || goro__timers_pending() ||
-      load_relaxed(&goro__netpoll_waiters) > 0)
+      load_relaxed(&goro__netpoll_waiters) > 0 || load_seq(&sched.nsyscall) > 0)
     return; /* a timer or a peer's I/O can still wake someone */
   int threads = count_threads();
   if (threads < 0 || threads != (int)sched.nm + load_seq(&sched.nblocked))
@@ -1387,12 +1418,127 @@ int goro_maxprocs(int n) {
   return old;
 }
 
-void goro_blocking_begin(void) {}
-void goro_blocking_end(void) {}
+/* ---- marked blocking calls (entersyscall / exitsyscall) ------------------
+ * Entering, the owner publishes P_SYSCALL: from then on the monitor may
+ * take the P (CAS to P_BUSY, now its own) and hand it to another M. Leaving,
+ * the owner CASes P_SYSCALL back to P_BUSY; if that fails the P is gone,
+ * and the goroutine either gets an idle P or goes to the global queue while
+ * this M idles. Between the two, the goroutine runs no runtime code (so it
+ * touches none of the P's state): that is the contract of goro_blocking. */
+void goro_blocking_begin(void) {
+  goro__m *m = goro__m_get();
+  if (!m || !m->curg)
+    return;
+  goro__p *p = m->p;
+  store_relaxed(&p->syscalltick, p->syscalltick + 1);
+  m->curg->wait_reason = "blocking call";
+  m->curg->wait_since = goro__nanotime_coarse();
+  fetch_add_seq(&sched.nsyscall, 1); /* checkdead: this one may wake others */
+  /* Release: everything this P did before is visible to a retaker. */
+  store_rel(&p->status, P_SYSCALL);
+}
+
+void goro_blocking_end(void) {
+  goro__m *m = goro__m_get();
+  if (!m || !m->curg)
+    return;
+  goro__p *p = m->p;
+  goro__g *g = m->curg;
+  g->wait_reason = NULL;
+  fetch_add_seq(&sched.nsyscall, -1);
+  uint32_t st = P_SYSCALL;
+  if (likely(cas_acq_rel(&p->status, &st, P_BUSY)))
+    return;
+  /* The monitor retook the P. Any idle P will do. */
+  m->p = NULL;
+  goro__lock_acquire(&sched.lock);
+  p = pidle_get();
+  goro__lock_release(&sched.lock);
+  if (p) {
+    acquirep(m, p);
+    return;
+  }
+  /* None: queue the goroutine globally and let this M idle (g0 picks it up
+   * with no P, finds none, and sleeps). */
+  store_relaxed(&g->status, G_RUNNABLE);
+  m->after = AFTER_GLOBAL;
+  m->after_g = g;
+  switch_out(m, g, NULL);
+}
+
 void goro_blocking(void (*fn)(void *), void *arg) {
+  if (!fn)
+    return;
   goro_blocking_begin();
   fn(arg);
   goro_blocking_end();
+}
+
+bool goro__retake_syscall(goro__p *p) {
+  uint32_t st = P_SYSCALL;
+  if (!cas_acq_rel(&p->status, &st, P_BUSY))
+    return false;
+  /* p is ours now; its old M will find out when its call returns. */
+  goro__lock_acquire(&sched.lock);
+  p->m = NULL;
+  if (!runq_empty(p) || sched.runqsize || goro__timers_pending()) {
+    startm_locked(p, false);
+  } else {
+    pidle_put(p);
+  }
+  goro__lock_release(&sched.lock);
+  return true;
+}
+
+int goro__rescue_hog(goro__p *p, uint32_t tick) {
+  /* Take its queued goroutines, as a thief would (runnext too). */
+  goro__g *batch[GORO__RUNQ];
+  int moved = 0;
+  for (;;) {
+    uint32_t n = runq_grab(p, batch, 0, true);
+    if (n == 0)
+      break;
+    for (uint32_t i = 0; i < n; i++) {
+      batch[i]->schedlink = i + 1 < n ? batch[i + 1] : NULL;
+    }
+    globrunq_put_batch(batch[0], batch[n - 1], n);
+    moved += (int)n;
+  }
+  if (moved == 0 && !load_relaxed(&sched.runqsize) &&
+      !(goro__timers_pending() && goro__timers_next() <= goro__nanotime()))
+    return 0;
+  goro__lock_acquire(&sched.lock);
+  if (sched.npidle > 0) {
+    wakep_nolock();
+  } else if (load_relaxed(&p->schedtick) == tick) {
+    /* No P to spare: run the queue on a bonus P beyond GORO_MAXPROCS,
+     * which retires once the hog switches or the work runs out. */
+    int procs = sched.gomaxprocs, id = -1;
+    for (int i = procs; i < GORO__MAX_PROCS; i++) {
+      goro__p *b = sched.allp[i];
+      if (!b || load_relaxed(&b->status) == P_DEAD) {
+        id = i;
+        break;
+      }
+    }
+    if (id >= 0) {
+      goro__p *b = sched.allp[id];
+      if (!b) {
+        b = p_new(id);
+        if (b)
+          store_rel(&sched.allp[id], b);
+      }
+      if (b) {
+        b->bonus_for = p;
+        b->bonus_tick = tick;
+        store_relaxed(&b->status, P_BUSY);
+        sched.nbusy++;
+        startm_locked(b, false);
+      }
+    }
+  }
+  goro__lock_release(&sched.lock);
+  return moved;
 }
 
 int goro_proc(void) {

@@ -77,7 +77,10 @@ GORO_HIDDEN void goro__g_each(void (*fn)(goro__g *, void *), void *ctx);
 #define GORO__MAX_PROCS 1024
 #define GORO__STKCACHE 128 /* stack slots cached per P (a power of two) */
 
-enum { P_IDLE = 0, P_BUSY, P_DEAD };
+/* P_BUSY <-> P_SYSCALL change by CAS (the owner entering and leaving a
+ * marked blocking call, the monitor retaking); every other change happens
+ * under sched.lock. */
+enum { P_IDLE = 0, P_BUSY, P_DEAD, P_SYSCALL };
 
 struct goro__p {
   /* The run queue: a bounded lock-free ring. The owner pushes at tail and
@@ -88,7 +91,7 @@ struct goro__p {
   goro__g *runq[GORO__RUNQ]; /* slots [head, tail) are valid */
 
   int id;
-  uint32_t status;    /* P_* [sched.lock] */
+  uint32_t status;    /* P_* [atomic; see the enum] */
   goro__p *link;      /* idle list [sched.lock] */
   goro__m *m;         /* holder, NULL when idle [owner] */
   uint32_t schedtick; /* switches made [owner]; the global queue is polled
@@ -103,6 +106,12 @@ struct goro__p {
   void *stk[GORO__STKCACHE];
 
   int64_t goid_next, goid_end; /* a batch of goroutine ids [owner] */
+  uint32_t syscalltick; /* marked blocking calls entered [owner; the
+                           monitor reads it racily] */
+  /* A bonus P runs the queue of a hog's P beyond GORO_MAXPROCS until the
+   * hog yields (sysmon.c). [sched.lock to set; owner reads] */
+  goro__p *bonus_for;
+  uint32_t bonus_tick;
   int64_t ngo; /* goroutines spawned here minus exited here; [atomic:
                   relaxed, single writer, summed by goro_count] */
 } GORO_ALIGNED_CL;
@@ -117,6 +126,7 @@ enum {
   AFTER_RUNQ,   /* yield: put after_g on this P's run queue */
   AFTER_UNLOCK, /* park: call after_fn(after_arg), publishing the waiter */
   AFTER_FREE,   /* exit: after_g's stack goes to this P's free cache */
+  AFTER_GLOBAL, /* after_g goes to the global queue (lost its P) */
 };
 
 struct goro__m {
@@ -168,6 +178,10 @@ typedef struct goro__sched {
 
   /* threads blocked in the API, for deadlock detection and dumps */
   int32_t nblocked;     /* [atomic] not yet woken */
+  int64_t lastpoll;     /* when the poller last ran [atomic relaxed] */
+  int32_t nsyscall;     /* goroutines inside marked blocking calls [atomic] */
+  uint32_t sysmon_sleeping; /* the monitor sleeps until a P is busy [lock] */
+  uint32_t sysmon_note;     /* its futex [atomic] */
   struct goro__blocked *blocked; /* list [lock] */
 } goro__sched_t;
 
@@ -249,6 +263,16 @@ GORO_HIDDEN void goro__ready(goro__g *g);
 
 /* Wakes an idle P if there is one and no M is spinning already. */
 GORO_HIDDEN void goro__wakep(void);
+
+/* The monitor (sysmon.c) and the scheduler's services for it. */
+GORO_HIDDEN void goro__sysmon_start(void);
+/* Takes p from an M blocked in a marked call and hands it on. Returns true
+ * if it did (p was still in P_SYSCALL). */
+GORO_HIDDEN bool goro__retake_syscall(goro__p *p);
+/* p has run one goroutine for too long: moves its queue to the global
+ * queue and makes sure some other M runs it, on a bonus P if no P is idle.
+ * Returns the number of goroutines moved. */
+GORO_HIDDEN int goro__rescue_hog(goro__p *p, uint32_t tick);
 
 /* Deadlock check; sched.lock held. */
 GORO_HIDDEN void goro__checkdead(void);

@@ -1,0 +1,182 @@
+/*
+ * sysmon.c: the monitor thread (Go's sysmon). It runs without a P and
+ * watches the processors:
+ *
+ *  - A P whose M sits in a marked blocking call (P_SYSCALL, goro_blocking)
+ *    for longer than RETAKE_NS is retaken and handed to another M, so the
+ *    goroutines queued on it keep running (goro__retake_syscall).
+ *  - A P whose running goroutine has not switched for HOG_NS (its schedtick
+ *    stands still) has its queue moved to the global queue, where another
+ *    M runs it: on an idle P, or on a bonus P beyond GORO_MAXPROCS when
+ *    there is none, which retires as soon as the hog switches. goro cannot
+ *    preempt a goroutine, but it never lets one starve the others. The
+ *    first rescue of each hog is reported on stderr, naming it.
+ *  - When nobody has polled for I/O for POLL_NS, it polls (without
+ *    blocking), so readiness is noticed while every P is busy.
+ *  - Once a second it gives back the pages of idle pooled stacks, so RSS
+ *    falls after a burst even while the runtime never goes idle.
+ *
+ * It sleeps 20 us between rounds while it finds something to do, backing
+ * off to 10 ms, and sleeps on a futex, using no CPU, while every P is idle
+ * (pidle_get wakes it). Its reads of other threads' P fields are racy on
+ * purpose: a stale value only delays an action by one round, and every
+ * action re-checks under a CAS or sched.lock.
+ */
+#define _GNU_SOURCE
+#include "../netpoll/netpoll.h"
+#include "../stack.h"
+#include "sched.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#define RETAKE_NS (20 * 1000)
+#define HOG_NS (10 * 1000 * 1000)
+#define POLL_NS (10 * 1000 * 1000)
+#define SCAVENGE_NS (1000 * 1000 * 1000)
+#define DELAY_MIN_NS (20 * 1000)
+#define DELAY_MAX_NS (10 * 1000 * 1000)
+
+#define sched goro__sched
+
+typedef struct seen {
+  uint32_t schedtick, syscalltick;
+  int64_t tick_since, syscall_since;
+  goro__g *curg; /* the goroutine running when the tick last moved */
+  bool warned;
+} seen;
+
+static int64_t last_report;
+
+static seen seen_p[GORO__MAX_PROCS];
+
+static void nap(int64_t ns) {
+  struct timespec ts = {ns / 1000000000, ns % 1000000000};
+  nanosleep(&ts, NULL);
+}
+
+static void report_hog(goro__g *g, int moved, int64_t now) {
+  if (now - last_report < 1000 * 1000 * 1000)
+    return; /* one report a second at most */
+  last_report = now;
+  goro__printf("goro: goroutine %lld (created at %s:%d) has run for over "
+               "%d ms without yielding; %d goroutines queued behind it moved "
+               "to another thread\n",
+               (long long)g->id, g->file ? g->file : "?", g->line,
+               HOG_NS / 1000000, moved);
+}
+
+/* One round over the Ps; returns how many actions it took. */
+static int watch_ps(int64_t now) {
+  int acted = 0;
+  for (int i = 0; i < GORO__MAX_PROCS; i++) {
+    goro__p *p = load_acq(&sched.allp[i]);
+    if (!p)
+      break;
+    seen *s = &seen_p[i];
+    uint32_t st = load_relaxed(&p->status);
+    if (st == P_SYSCALL) {
+      uint32_t t = load_relaxed(&p->syscalltick);
+      if (t != s->syscalltick || s->syscall_since == 0) {
+        s->syscalltick = t;
+        s->syscall_since = now;
+      } else if (now - s->syscall_since >= RETAKE_NS &&
+                 goro__retake_syscall(p)) {
+        s->syscall_since = 0;
+        acted++;
+      }
+    } else if (st == P_BUSY) {
+      uint32_t t = load_relaxed(&p->schedtick);
+      goro__m *m = load_relaxed(&p->m);
+      goro__g *g = m ? load_relaxed(&m->curg) : NULL;
+      if (t != s->schedtick || s->tick_since == 0 || g != s->curg || !g) {
+        s->schedtick = t;
+        s->tick_since = now;
+        s->curg = g;
+        s->warned = false;
+      } else if (now - s->tick_since >= HOG_NS) {
+        /* One goroutine has held p for HOG_NS without switching. */
+        int moved = goro__rescue_hog(p, t);
+        if (moved > 0) {
+          if (!s->warned)
+            report_hog(g, moved, now);
+          s->warned = true;
+          acted++;
+        }
+      }
+    }
+  }
+  return acted;
+}
+
+static void *sysmon_main(void *arg) {
+  (void)arg;
+  int64_t delay = DELAY_MIN_NS, last_scavenge = goro__nanotime();
+  int idle_rounds = 0;
+  for (;;) {
+    nap(delay);
+    int64_t now = goro__nanotime();
+
+    /* Nothing runs: sleep until a P turns busy (pidle_get wakes us). */
+    goro__lock_acquire(&sched.lock);
+    if (sched.nbusy == 0) {
+      sched.sysmon_sleeping = 1;
+      store_relaxed(&sched.sysmon_note, 0);
+      goro__lock_release(&sched.lock);
+      if (goro__stack_dirty_count() > 256)
+        goro__stack_scavenge(256);
+      /* Acquire pairs with the release store in pidle_get. */
+      while (load_acq(&sched.sysmon_note) == 0)
+        goro__futex_wait(&sched.sysmon_note, 0, -1);
+      delay = DELAY_MIN_NS;
+      idle_rounds = 0;
+      continue;
+    }
+    goro__lock_release(&sched.lock);
+
+    int acted = watch_ps(now);
+
+    const goro__poller *np = load_acq(&goro__netpoll_active);
+    if (np && load_relaxed(&goro__netpoll_waiters) > 0 &&
+        now - load_relaxed(&sched.lastpoll) > POLL_NS) {
+      store_relaxed(&sched.lastpoll, now);
+      if (np->poll(0) > 0)
+        acted++;
+    }
+
+    if (now - last_scavenge >= SCAVENGE_NS) {
+      last_scavenge = now;
+      if (goro__stack_dirty_count() > 512)
+        goro__stack_scavenge(256);
+    }
+
+    if (acted) {
+      delay = DELAY_MIN_NS;
+      idle_rounds = 0;
+    } else if (++idle_rounds > 50 && delay < DELAY_MAX_NS) {
+      delay *= 2;
+      if (delay > DELAY_MAX_NS)
+        delay = DELAY_MAX_NS;
+    }
+  }
+  return NULL;
+}
+
+/* sched.lock held (called from newm with the first worker). */
+void goro__sysmon_start(void) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 128 * 1024);
+  pthread_t th;
+  /* Counted with the workers: the deadlock check compares the process's
+   * threads with the runtime's own. */
+  sched.nm++;
+  if (pthread_create(&th, &attr, sysmon_main, NULL) != 0) {
+    sched.nm--;
+    goro__printf("goro: cannot start the monitor thread; blocking calls and "
+                 "hogs will not be handed off\n");
+  }
+  pthread_attr_destroy(&attr);
+}
