@@ -13,6 +13,9 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#ifdef GORO_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
@@ -270,6 +273,12 @@ static int take_clean(void **out) {
  * first run on, and the others usually follow. (Prefaulting the stacks'
  * top pages in the same way was measured: no faster than faulting.) */
 static int arm_chunk(char *base) {
+#ifdef GORO_VALGRIND
+  for (unsigned i = 0; i < SLOTS_PER_CHUNK; i++) {
+    char *lo = base + (size_t)i * goro__stack_slot + goro__stack_guard;
+    (void)VALGRIND_STACK_REGISTER(lo, lo + goro__stack_size);
+  }
+#endif
   if (pool.mprotect_guards) {
     for (unsigned i = 0; i < SLOTS_PER_CHUNK; i++)
       if (mprotect(base + (size_t)i * goro__stack_slot, goro__stack_guard,

@@ -122,8 +122,13 @@ static inline void errno_set(int e) {
   *(int *)(goro__tp() + goro__errno_off) = e;
 }
 
+bool goro__seed_mode;
+static uint64_t seed_rng; /* [the single M] */
+
 uint64_t goro__fastrand(void) {
   static __thread uint64_t state;
+  if (unlikely(goro__seed_mode))
+    return goro__rand_next(&seed_rng);
   goro__m *m = goro__m_get();
   if (m)
     return goro__rand_next(&m->rand);
@@ -282,6 +287,41 @@ static goro__g *runq_steal(goro__p *p, goro__p *victim, bool steal_next) {
     return g;
   store_rel(&p->runqtail, t + n);
   return g;
+}
+
+/* ---- the deterministic mode (GORO_SEED) ----------------------------------
+ * One P, so one M runs goroutines; no monitor (its hog rescue would move
+ * goroutines at times that depend on the clock). pick_next takes a random
+ * entry of the run queue instead of the head; goro__fastrand (select's
+ * choice) and the random yields of goro__seed_point draw from the same
+ * generator, seeded with N. Nothing else in the order of events depends on
+ * time, except timers. */
+
+void goro__seed_point(void) {
+  void goro_yield(void);
+  goro__m *m = goro__m_get();
+  if (m && m->curg && goro__rand_n(&seed_rng, 4) == 0)
+    goro_yield();
+}
+
+/* Moves a random entry of p's queue to its head (seed mode only: no other
+ * thread touches p's queue then). */
+static void seed_shuffle(goro__p *p) {
+  uint32_t h = p->runqhead, t = p->runqtail;
+  goro__g *next = p->runnext;
+  uint32_t n = t - h + (next ? 1 : 0);
+  if (n < 2)
+    return;
+  uint32_t k = goro__rand_n(&seed_rng, n);
+  if (next && k == n - 1)
+    return; /* runnext it is */
+  goro__g *tmp = p->runq[(h + k) % GORO__RUNQ];
+  p->runq[(h + k) % GORO__RUNQ] = p->runq[h % GORO__RUNQ];
+  p->runq[h % GORO__RUNQ] = tmp;
+  if (next) { /* the chosen one goes first: demote runnext to the tail */
+    p->runnext = NULL;
+    runq_put(p, next, false);
+  }
 }
 
 /* ======================================================================
@@ -542,6 +582,11 @@ static void first_frame(goro__p *p, goro__g *g) {
     g->slot = hot;
   }
   g->slot = goro__stack_armed(g->slot);
+  goro__san_stack_reuse(goro__slot_lo(g->slot), goro__stack_size);
+#if defined(GORO_ASAN) || defined(GORO_TSAN)
+  g->san_fake = NULL;
+  g->san_fiber = goro__san_fiber_new();
+#endif
   g->sp = goro__ctx_make(goro__slot_top(g->slot), g_start);
 }
 
@@ -574,6 +619,10 @@ static inline void finish_switch(goro__m *m) {
       m->after_fn(m->after_arg);
     break;
   case AFTER_FREE:
+#if defined(GORO_TSAN)
+    goro__san_fiber_free(m->after_g->san_fiber);
+    m->after_g->san_fiber = NULL;
+#endif
     stk_push_hot(m->p, m->after_g->slot);
     grecord_put(m->p, m->after_g);
     break;
@@ -584,6 +633,20 @@ static inline void finish_switch(goro__m *m) {
   }
   m->after = AFTER_NONE;
 }
+
+/* The sanitizers' view of a switch (sanitizer.h); free otherwise. */
+#if defined(GORO_ASAN) || defined(GORO_TSAN)
+#define SAN_TO_G(fake, g)                                                      \
+  goro__san_switch((fake), goro__slot_lo((g)->slot), goro__stack_size,        \
+                   (g)->san_fiber)
+#define SAN_TO_G0(fake, m)                                                     \
+  goro__san_switch((fake), (m)->g0_lo, (m)->g0_size, (m)->san_fiber)
+#define SAN_FAKE(x) (&(x)->san_fake)
+#else
+#define SAN_TO_G(fake, g) ((void)0)
+#define SAN_TO_G0(fake, m) ((void)0)
+#define SAN_FAKE(x) NULL
+#endif
 
 /* Drops a goroutine abandoned by goro_run: it is runnable, so it is in no
  * wait queue, and nothing refers to its stack. */
@@ -615,6 +678,8 @@ static goro__g *pick_next(goro__p *p, bool *to_g0) {
     return NULL;
   }
   *to_g0 = false;
+  if (unlikely(goro__seed_mode))
+    seed_shuffle(p);
   for (;;) {
     g = NULL;
     if (unlikely(p->schedtick % 61 == 0) && load_relaxed(&sched.runqsize)) {
@@ -639,12 +704,18 @@ static void switch_out(goro__m *m, goro__g *g, goro__g *next) {
       first_frame(m->p, next);
     m->curg = next;
     store_relaxed(&next->status, G_RUNNING);
+    SAN_TO_G(SAN_FAKE(g), next);
     goro__ctx_switch(&g->sp, next->sp);
   } else {
     m->curg = NULL;
+    SAN_TO_G0(SAN_FAKE(g), m);
     goro__ctx_switch(&g->sp, m->g0_sp);
   }
   /* Resumed: re-read everything thread-local. */
+#if defined(GORO_ASAN) || defined(GORO_TSAN)
+  goro__san_arrived(g->san_fake);
+  goro__hb_acquire(g); /* whoever readied us happened before this */
+#endif
   finish_switch(goro__m_get());
   errno_set(g->saved_errno);
 }
@@ -653,9 +724,11 @@ static GORO_NORETURN void goexit0(void);
 
 /* Every goroutine starts here, on its own stack. */
 static void g_start(void) {
+  goro__san_arrived(NULL);
   goro__m *m = goro__m_get();
   finish_switch(m);
   goro__g *g = m->curg;
+  goro__hb_acquire(g); /* the go statement happened before the start */
   g->fn(g->arg);
   goexit0();
 }
@@ -675,9 +748,11 @@ static GORO_NORETURN void goexit0(void) {
       first_frame(p, next);
     m->curg = next;
     store_relaxed(&next->status, G_RUNNING);
+    SAN_TO_G(NULL, next); /* NULL: this stack is gone for ASan */
     goro__ctx_switch(&g->sp, next->sp);
   } else {
     m->curg = NULL;
+    SAN_TO_G0(NULL, m);
     goro__ctx_switch(&g->sp, m->g0_sp);
   }
   __builtin_unreachable();
@@ -699,6 +774,7 @@ void goro__park(void (*unlockf)(void *), void *arg, const char *reason) {
 }
 
 void goro__ready(goro__g *g) {
+  goro__hb_release(g); /* pairs with the acquire when g resumes */
   store_relaxed(&g->status, G_RUNNABLE);
   goro__m *m = goro__m_get();
   if (m && m->p) {
@@ -1005,7 +1081,11 @@ static void execute(goro__m *m, goro__g *g) {
     first_frame(m->p, g);
   m->curg = g;
   store_relaxed(&g->status, G_RUNNING);
+  SAN_TO_G(SAN_FAKE(m), g);
   goro__ctx_switch(&m->g0_sp, g->sp);
+#if defined(GORO_ASAN) || defined(GORO_TSAN)
+  goro__san_arrived(m->san_fake);
+#endif
   finish_switch(m); /* g0 never changes threads: m is still ours */
 }
 
@@ -1015,6 +1095,14 @@ static void *m_main(void *arg) {
   m->tid = (pid_t)syscall(SYS_gettid);
   if ((char *)&errno - goro__tp() != goro__errno_off)
     goro__fatal("errno is not at a fixed offset from the thread pointer");
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    pthread_attr_getstack(&attr, &m->g0_lo, &m->g0_size);
+    pthread_attr_destroy(&attr);
+  }
+#if defined(GORO_ASAN) || defined(GORO_TSAN)
+  m->san_fiber = goro__san_fiber_current();
+#endif
   if (m->altstack) {
     stack_t ss = {.ss_sp = m->altstack, .ss_size = 64 * 1024, .ss_flags = 0};
     sigaltstack(&ss, NULL);
@@ -1050,7 +1138,7 @@ static bool newm(goro__p *p, bool spinning) {
   sched.nm++;
   int rc = pthread_create(&th, &attr, m_main, m);
   pthread_attr_destroy(&attr);
-  if (rc == 0 && sched.nm == 1)
+  if (rc == 0 && sched.nm == 1 && !goro__seed_mode)
     goro__sysmon_start(); /* with the first worker (sched.lock held) */
   if (rc != 0) {
     sched.nm--;
@@ -1171,6 +1259,12 @@ static void runtime_init(void) {
   }
   if (procs > GORO__MAX_PROCS)
     procs = GORO__MAX_PROCS;
+  e = getenv("GORO_SEED");
+  if (e && *e) {
+    goro__seed_mode = true;
+    seed_rng = strtoull(e, NULL, 0) * 0x9E3779B97F4A7C15ULL + 1;
+    procs = 1;
+  }
   sched.allp = calloc(GORO__MAX_PROCS, sizeof(goro__p *));
   if (!sched.allp) {
     init_err = -ENOMEM;
@@ -1315,6 +1409,7 @@ int64_t goro_go_at(void (*fn)(void *), void *arg, const char *file,
   g->parent = self ? self->id : 0;
   g->epoch = load_relaxed(&sched.epoch);
   g->id = goid_new(p);
+  goro__hb_release(g); /* pairs with the acquire in g_start */
   store_relaxed(&g->status, G_RUNNABLE);
   if (p) {
     store_relaxed(&p->ngo, p->ngo + 1);
@@ -1376,6 +1471,8 @@ int goro_maxprocs(int n) {
   int old = sched.gomaxprocs;
   if (n > GORO__MAX_PROCS)
     n = GORO__MAX_PROCS;
+  if (goro__seed_mode)
+    n = 0; /* one processor, always */
   if (n > 0 && n != old) {
     if (n > old) {
       for (int i = old; i < n; i++) {

@@ -24,6 +24,7 @@
 
 #include "../internal.h"
 #include "../stack.h"
+#include "sanitizer.h"
 
 #include <pthread.h>
 #include <sys/types.h>
@@ -66,6 +67,10 @@ struct goro__g {
   int64_t parent;       /* id of the goroutine that spawned it, 0: a thread */
   void *param;          /* written by the waker before goro__ready */
   goro__waiter *waiting; /* select: this G's waiters, owned by the G */
+#if defined(GORO_ASAN) || defined(GORO_TSAN)
+  void *san_fake;   /* ASan's fake-stack slot while switched out */
+  void *san_fiber;  /* TSan's fiber, from the first run to the exit */
+#endif
 } GORO_ALIGNED_CL;
 
 /* Calls fn for every goroutine record ever allocated (dumps). Lock-free. */
@@ -146,6 +151,12 @@ struct goro__m {
   goro__m *link;      /* idle list [sched.lock] */
   void *altstack;
   uint64_t rand;
+  void *g0_lo;        /* the thread's own stack, for the sanitizers */
+  size_t g0_size;
+#if defined(GORO_ASAN) || defined(GORO_TSAN)
+  void *san_fake;
+  void *san_fiber;
+#endif
 } GORO_ALIGNED_CL;
 
 /* ---- sched: the global state ---------------------------------------- */
@@ -236,6 +247,19 @@ static inline uint32_t goro__fastrand_n(uint32_t n) {
  * some other P running (so the owner may be running), and nothing queued on
  * our own P that would rather run. */
 GORO_HIDDEN bool goro__can_spin(int iter);
+
+/* GORO_SEED=N: the deterministic mode. One processor, goroutines picked
+ * at random from the run queue, select's choice from the same generator,
+ * and random yields at scheduling points: the same seed replays the same
+ * order of events (for programs that do not depend on timing). */
+GORO_HIDDEN extern bool goro__seed_mode;
+GORO_HIDDEN void goro__seed_point(void);
+/* A point where the deterministic mode may switch goroutines. Call it only
+ * where the caller holds no lock: at the entry of a blocking operation. */
+static inline void goro__sched_point(void) {
+  if (unlikely(goro__seed_mode))
+    goro__seed_point();
+}
 
 /* Starts the runtime on first use; 0 or -errno. */
 GORO_HIDDEN int goro__runtime_init_slow(void);

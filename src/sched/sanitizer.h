@@ -1,0 +1,129 @@
+/*
+ * sanitizer.h: telling AddressSanitizer, ThreadSanitizer and valgrind about
+ * goroutine stacks and switches. Every hook compiles to nothing unless the
+ * library is built with the matching CMake option (GORO_SANITIZE=address,
+ * GORO_SANITIZE=thread, GORO_VALGRIND=ON).
+ *
+ * ASan: each context switch is bracketed by __sanitizer_start_switch_fiber
+ * (with the target stack's bounds; NULL fake-stack slot when the leaving
+ * goroutine is dead) and __sanitizer_finish_switch_fiber on arrival. Pooled
+ * stacks are unpoisoned before a new goroutine's first frame is laid out.
+ *
+ * TSan: every goroutine is a TSan fiber, created at its first run and
+ * destroyed after it exits; switches pass __tsan_switch_to_fiber_no_sync,
+ * so two goroutines that run back to back on one thread are NOT ordered by
+ * the switch itself (which would hide their races). The happens-before
+ * edges Go defines come from the objects: go statement -> goroutine start
+ * here (release at spawn, acquire at start); channels, close, WaitGroup,
+ * mutexes, Once and Cond in their own files (goro__hb_release/acquire).
+ *
+ * valgrind: every stack slot is registered once, when its chunk is armed
+ * (stack.c).
+ */
+#ifndef GORO_SANITIZER_H
+#define GORO_SANITIZER_H
+
+#include "../internal.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GORO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GORO_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define GORO_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GORO_TSAN 1
+#endif
+#endif
+
+#ifdef GORO_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#ifdef GORO_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+#ifdef GORO_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
+
+/* ---- happens-before edges, for objects built on the park primitive ------ */
+static inline void goro__hb_release(const void *addr) {
+#ifdef GORO_TSAN
+  __tsan_release((void *)addr);
+#else
+  (void)addr;
+#endif
+}
+static inline void goro__hb_acquire(const void *addr) {
+#ifdef GORO_TSAN
+  __tsan_acquire((void *)addr);
+#else
+  (void)addr;
+#endif
+}
+
+/* ---- fibers ----------------------------------------------------------------
+ * A switch from `from` (fake-stack slot *fake, NULL when the leaver is
+ * dying) to a context whose stack is [to_lo, to_lo + to_size), whose TSan
+ * fiber is to_fiber. */
+static inline void goro__san_switch(void **fake, const void *to_lo,
+                                    size_t to_size, void *to_fiber) {
+#ifdef GORO_ASAN
+  __sanitizer_start_switch_fiber(fake, to_lo, to_size);
+#else
+  (void)fake, (void)to_lo, (void)to_size;
+#endif
+#ifdef GORO_TSAN
+  __tsan_switch_to_fiber(to_fiber, __tsan_switch_to_fiber_no_sync);
+#else
+  (void)to_fiber;
+#endif
+}
+
+/* On arrival in a context; fake is what its own start_switch saved. */
+static inline void goro__san_arrived(void *fake) {
+#ifdef GORO_ASAN
+  __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#else
+  (void)fake;
+#endif
+}
+
+static inline void *goro__san_fiber_new(void) {
+#ifdef GORO_TSAN
+  return __tsan_create_fiber(0);
+#else
+  return NULL;
+#endif
+}
+static inline void *goro__san_fiber_current(void) {
+#ifdef GORO_TSAN
+  return __tsan_get_current_fiber();
+#else
+  return NULL;
+#endif
+}
+static inline void goro__san_fiber_free(void *f) {
+#ifdef GORO_TSAN
+  if (f)
+    __tsan_destroy_fiber(f);
+#else
+  (void)f;
+#endif
+}
+
+/* A pooled stack is about to carry a new goroutine. */
+static inline void goro__san_stack_reuse(void *lo, size_t size) {
+#ifdef GORO_ASAN
+  __asan_unpoison_memory_region(lo, size);
+#else
+  (void)lo, (void)size;
+#endif
+}
+
+#endif
