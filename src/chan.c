@@ -126,8 +126,7 @@ void goro__chan_block_forever(const char *reason) {
 /* ---- make, references --------------------------------------------------- */
 
 goro_chan *goro_chan_make(size_t elem_size, size_t cap) {
-  size_t hdr = (sizeof(goro_chan) + GORO_CACHELINE - 1) &
-               ~(size_t)(GORO_CACHELINE - 1);
+  size_t hdr = GORO__CHAN_HDR;
   if (elem_size && cap > (SIZE_MAX / 2 - hdr) / elem_size)
     return NULL;
   size_t size = hdr + elem_size * cap;
@@ -140,7 +139,6 @@ goro_chan *goro_chan_make(size_t elem_size, size_t cap) {
   memset(c, 0, sizeof(*c));
   c->dataqsiz = cap;
   c->elemsize = elem_size;
-  c->buf = (char *)c + hdr;
   c->refs = 1;
   return c;
 }
@@ -170,7 +168,8 @@ void goro_chan_release(goro_chan *c) {
   free(c);
 }
 
-/* ---- send ----------------------------------------------------------------- */
+/* ---- send -----------------------------------------------------------------
+ */
 
 static GORO_NOINLINE int send_block(goro_chan *c, const void *elem,
                                     const char *reason) {
@@ -222,7 +221,8 @@ int goro_chan_trysend(goro_chan *c, const void *elem) {
   return r;
 }
 
-/* ---- receive -------------------------------------------------------------- */
+/* ---- receive --------------------------------------------------------------
+ */
 
 static GORO_NOINLINE int recv_block(goro_chan *c, void *out,
                                     const char *reason) {
@@ -280,7 +280,8 @@ int goro_chan_tryrecv(goro_chan *c, void *out) {
   return r;
 }
 
-/* ---- close ---------------------------------------------------------------- */
+/* ---- close ----------------------------------------------------------------
+ */
 
 int goro_chan_close(goro_chan *c) {
   if (!c)
@@ -317,10 +318,9 @@ int goro_chan_close(goro_chan *c) {
   return 0;
 }
 
-/* ---- len, cap ------------------------------------------------------------- */
+/* ---- len, cap -------------------------------------------------------------
+ */
 
-size_t goro_chan_len(goro_chan *c) {
-  return c ? load_relaxed(&c->qcount) : 0;
-}
+size_t goro_chan_len(goro_chan *c) { return c ? load_relaxed(&c->qcount) : 0; }
 
 size_t goro_chan_cap(goro_chan *c) { return c ? c->dataqsiz : 0; }

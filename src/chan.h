@@ -37,17 +37,24 @@
  * (see "Fast paths" in chan.c for why each racy read is sound).
  */
 struct goro_chan {
-  uint32_t lock;       /* [atomic] 0 free, 1 held; see chan_lock */
-  uint32_t closed;     /* [lock, racy] 0 open, 1 closed; store-release */
-  size_t qcount;       /* [lock, racy] values in buf */
-  size_t dataqsiz;     /* [imm] capacity, 0: unbuffered */
-  size_t elemsize;     /* [imm] may be 0 */
+  /* First cache line: everything an unbuffered operation touches. */
+  uint32_t lock;     /* [atomic] 0 free, 1 held; see chan_lock */
+  uint32_t closed;   /* [lock, racy] 0 open, 1 closed; store-release */
+  size_t qcount;     /* [lock, racy] values in the ring */
+  size_t dataqsiz;   /* [imm] capacity, 0: unbuffered */
+  size_t elemsize;   /* [imm] may be 0 */
+  goro__waitq recvq; /* [lock, racy head] waiting receivers, FIFO */
+  goro__waitq sendq; /* [lock, racy head] waiting senders, FIFO */
+  /* Second line: the ring's indexes and the reference count. */
   size_t sendx, recvx; /* [lock] ring indexes */
-  goro__waitq recvq;   /* [lock, racy head] waiting receivers, FIFO */
-  goro__waitq sendq;   /* [lock, racy head] waiting senders, FIFO */
-  char *buf;           /* [imm] dataqsiz * elemsize bytes */
   uint32_t refs;       /* [atomic] references; frees at 0 */
+  /* The ring follows at GORO__CHAN_HDR bytes from the start. */
 };
+
+/* Where the ring starts: the header rounded up to whole cache lines. */
+#define GORO__CHAN_HDR                                                         \
+  ((sizeof(struct goro_chan) + GORO_CACHELINE - 1) &                           \
+   ~(size_t)(GORO_CACHELINE - 1))
 
 /* ---- the channel lock ----------------------------------------------------
  * Not a goro__lock: that one's release is an atomic exchange (it must see
@@ -107,7 +114,7 @@ static inline void goro__elem_zero(void *dst, size_t n) {
 }
 
 static inline char *goro__chan_slot(goro_chan *c, size_t i) {
-  return c->buf + i * c->elemsize;
+  return (char *)c + GORO__CHAN_HDR + i * c->elemsize;
 }
 
 /* ---- select's shared word -----------------------------------------------
@@ -123,8 +130,8 @@ static inline char *goro__chan_slot(goro_chan *c, size_t i) {
  * waits on several waiters must be woken through the one it sleeps on
  * (see goro__chan_wake). For a goroutine any of its waiters would do. */
 typedef struct goro__selstate {
-  uint32_t done;          /* [atomic] 0, or winning case index + 1 */
-  goro__waiter *primary;  /* [owner; read by the winning waker] */
+  uint32_t done;         /* [atomic] 0, or winning case index + 1 */
+  goro__waiter *primary; /* [owner; read by the winning waker] */
 } goro__selstate;
 
 /* Pops the first waiter of q that may still be woken (Go's dequeue): a
@@ -154,8 +161,9 @@ static inline goro__waiter *goro__chan_dequeue(goro__waitq *q) {
 static inline void goro__chan_wake(goro__waiter *w) {
   if (w->selectdone && !w->g) {
     /* A thread in select sleeps on its primary waiter's futex. */
-    goro__selstate *st = (goro__selstate *)(void *)((char *)w->selectdone -
-                                                    offsetof(goro__selstate, done));
+    goro__selstate *st =
+        (goro__selstate *)(void *)((char *)w->selectdone -
+                                   offsetof(goro__selstate, done));
     w = st->primary;
   }
   goro__wake(w);

@@ -7,21 +7,40 @@
  *  0. Orders. pollorder is a uniformly random permutation of the cases
  *     whose channel is not NULL (an inside-out Fisher-Yates shuffle with
  *     the thread's fast random numbers); NULL cases are never chosen.
- *     lockorder is the same cases sorted by channel address (insertion
- *     sort for small selects, heap sort beyond: no recursion, no
- *     allocation, O(n log n)).
- *  1. Lock every channel in lockorder, each distinct channel once
- *     (duplicates are adjacent in lockorder). Then visit the cases in
- *     pollorder and run the first that can proceed, with the same locked
- *     operations as goro_chan_send/recv (chan.h). Because pollorder is a
- *     uniform permutation, the case chosen is uniform among the ready
- *     ones. Unlock, wake the partner, return. With GORO_NONBLOCK and no
- *     case ready: unlock, return -EAGAIN (the default case).
- *  2. Still holding every lock: put one waiter per case on its channel's
- *     queue (in lockorder). All of them point at one goro__selstate on
- *     this stack (chan.h): `done` is the word whose CAS from 0 decides
- *     which waker wins. Then goro__block, whose unlock function releases
- *     the locks once this goroutine's context is saved (park.h, rule 2).
+ *     lockorder (built only when step 1b needs it) is the same cases
+ *     sorted by channel address: insertion sort for small selects, heap
+ *     sort beyond (no recursion, no allocation, O(n log n)).
+ *  1. Find a ready case, in two steps.
+ *     1a. Visit the cases in pollorder, peeking at each channel without
+ *         its lock (sel_peek: a waiting partner, a value or room in the
+ *         ring, or closed). At the first that looks ready, take that one
+ *         channel's lock, run the case with the same locked operations as
+ *         goro_chan_send/recv (chan.h), unlock, wake the partner, return.
+ *         If the peek was stale (the case is not ready under the lock),
+ *         go on with the next case.
+ *     1b. Nothing looked ready: lock every channel in lockorder, each
+ *         distinct channel once (duplicates are adjacent in lockorder),
+ *         and visit the cases in pollorder again, as Go's pass 1 does.
+ *         Run the first ready case, or with GORO_NONBLOCK and none ready
+ *         unlock and return -EAGAIN (the default case).
+ *     Because pollorder is a uniform permutation, the case chosen is
+ *     uniform among the ready ones. Step 1a departs from Go, which always
+ *     locks every channel first: a case run in 1a was ready under its own
+ *     lock at the moment it ran, which is all a select promises about the
+ *     case it picks (the select is linearized at that moment); only the
+ *     answers "none is ready" (default, or block) need every lock held at
+ *     once, and those only come out of 1b. The gain: a select that finds
+ *     a ready case takes one lock instead of n, and writes to no other
+ *     channel's cache line, which is most of its cost when the producers
+ *     run on other processors. The uniformity holds as in Go when the set
+ *     of ready cases does not change during the scan; a case that turns
+ *     ready during the scan, after it was peeked, may lose to a later one,
+ *     as it would have in Go had it turned ready a moment later.
+ *  2. Still holding every lock (from 1b): put one waiter per case on its
+ *     channel's queue (in lockorder). All of them point at one goro__selstate
+ * on this stack (chan.h): `done` is the word whose CAS from 0 decides which
+ * waker wins. Then goro__block, whose unlock function releases the locks once
+ * this goroutine's context is saved (park.h, rule 2).
  *  3. Woken: the winning waker has taken its waiter off its queue, written
  *     the outcome (copied the value, result) and stored index + 1 in
  *     `done`. Every other waiter may still sit on its queue, and a waker
@@ -32,9 +51,12 @@
  *     are still queued (goro__chan_unlink), unlock. After that no other
  *     thread can reach any of the waiters, and the frame may go.
  *
- * Why no deadlock: every select and every channel operation takes channel
- * locks in increasing address order (a channel operation takes only one),
- * so no cycle of waiting lock holders can form.
+ * Lock order, and why no deadlock: whoever holds more than one channel lock
+ * (step 1b, and the unlock function of step 2) took them in increasing
+ * address order; everyone else (channel operations, steps 1a and 3) holds
+ * one at a time. So no cycle of waiting lock holders can form. Below the
+ * channel locks come sched.lock and the stack pool lock (internal.h),
+ * which goro__block and goro__wake may take.
  *
  * The unlock function runs after this goroutine's context is saved, maybe
  * while another thread already resumed it (a waker took the first lock it
@@ -56,14 +78,15 @@
 
 #include <stdlib.h>
 
-#define SEL_SMALL 8   /* cases handled with no allocation */
+#define SEL_SMALL 8 /* cases handled with no allocation */
 #define SEL_INSERTION 16
 
 static inline goro_chan *chan_of(const goro_case *cases, uint32_t i) {
   return cases[i].chan;
 }
 
-/* ---- lock order ------------------------------------------------------------ */
+/* ---- lock order ------------------------------------------------------------
+ */
 
 static void sort_insertion(const goro_case *cases, uint32_t *a, uint32_t n) {
   for (uint32_t i = 1; i < n; i++) {
@@ -147,7 +170,8 @@ static void selunlock_cb(void *arg) {
   selunlock(a.cases, a.lockorder, a.n);
 }
 
-/* ---- pass 1: run a ready case ----------------------------------------------- */
+/* ---- pass 1: run a ready case -----------------------------------------------
+ */
 
 /* Runs cases[i] if it can proceed. Returns -EAGAIN if not; otherwise the
  * select's result (i, or -EPIPE for a send on a closed channel). */
@@ -178,7 +202,8 @@ static inline bool sel_peek(const goro_case *cs) {
          load_relaxed(&c->qcount) < c->dataqsiz || load_relaxed(&c->closed);
 }
 
-/* ---- passes 2 and 3: wait on every channel ----------------------------------- */
+/* ---- passes 2 and 3: wait on every channel
+ * ----------------------------------- */
 
 static GORO_NOINLINE int select_block(goro_case *cases,
                                       const uint32_t *lockorder, uint32_t n,
@@ -204,8 +229,7 @@ static GORO_NOINLINE int select_block(goro_case *cases,
     w->selectdone = &st.done;
     w->index = (int)i;
     w->ticket = 0;
-    goro__waitq_push(cs->op == GORO_RECV ? &cs->chan->recvq
-                                         : &cs->chan->sendq,
+    goro__waitq_push(cs->op == GORO_RECV ? &cs->chan->recvq : &cs->chan->sendq,
                      w);
   }
   if (g)
@@ -253,7 +277,8 @@ static GORO_NOINLINE int select_block(goro_case *cases,
   return (int)won;
 }
 
-/* ---- goro_select ---------------------------------------------------------------- */
+/* ---- goro_select
+ * ---------------------------------------------------------------- */
 
 int goro_select(goro_case *cases, size_t n, int flags) {
   bool block = !(flags & GORO_NONBLOCK);

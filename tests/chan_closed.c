@@ -64,7 +64,8 @@ static int do_recv(goro_chan *c, int64_t *v) {
 static size_t queued(goro_chan *c, bool senders) {
   chan_lock(c);
   size_t n = 0;
-  for (goro__waiter *w = senders ? c->sendq.head : c->recvq.head; w; w = w->next)
+  for (goro__waiter *w = senders ? c->sendq.head : c->recvq.head; w;
+       w = w->next)
     n++;
   chan_unlock(c);
   return n;
@@ -145,7 +146,8 @@ static void close_wakes(size_t cap, bool senders) {
   struct w ws[NW];
   pthread_t th[NW];
   for (int i = 0; i < NW; i++) {
-    ws[i] = (struct w){c, (senders ? 2 : 0) + i % 2, senders ? 1000 + i : 77, 99};
+    ws[i] =
+        (struct w){c, (senders ? 2 : 0) + i % 2, senders ? 1000 + i : 77, 99};
     goro_wg_add(&wg, 1);
     if (i % 4 == 3)
       CHECK_EQ(pthread_create(&th[i], NULL, waiter_thread, &ws[i]), 0);

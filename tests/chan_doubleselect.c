@@ -68,7 +68,8 @@ static void run(bool threads) {
   for (int s = 0; s < SENDERS; s++) {
     goro_wg_add(&senders_wg, 1);
     if (threads && s % 2 == 1)
-      CHECK_EQ(pthread_create(&th[s], NULL, sender_thread, (void *)(intptr_t)s), 0);
+      CHECK_EQ(pthread_create(&th[s], NULL, sender_thread, (void *)(intptr_t)s),
+               0);
     else
       CHECK(goro_go(sender, (void *)(intptr_t)s) > 0);
   }

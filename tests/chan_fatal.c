@@ -42,7 +42,7 @@ static void all_waits(void *arg) {
   c2 = goro_chan_make(sizeof(int), 0); /* nobody sends */
   c3 = goro_chan_make(sizeof(int), 0);
   c4 = goro_chan_make(sizeof(int), 0);
-  void (*fns[])(void *) = {w_send, w_recv, w_select, w_nil_send,
+  void (*fns[])(void *) = {w_send,     w_recv,        w_select,     w_nil_send,
                            w_nil_recv, w_select_none, w_select_nils};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
     goro_go(fns[i], NULL);

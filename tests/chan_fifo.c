@@ -20,7 +20,8 @@ static goro_wg wg = GORO_WG_INIT;
 static size_t queued(goro_chan *c, bool senders) {
   chan_lock(c);
   size_t n = 0;
-  for (goro__waiter *w = senders ? c->sendq.head : c->recvq.head; w; w = w->next)
+  for (goro__waiter *w = senders ? c->sendq.head : c->recvq.head; w;
+       w = w->next)
     n++;
   chan_unlock(c);
   return n;

@@ -28,8 +28,7 @@ static int nb_send(goro_chan *c, int64_t v) {
   if (spelling == 0)
     return goro_chan_trysend(c, &v);
   goro_case cs[4] = {goro_recv_case(NULL, NULL), goro_send_case(c, &v),
-                     goro_recv_case(idle_chan, NULL),
-                     goro_send_case(NULL, &v)};
+                     goro_recv_case(idle_chan, NULL), goro_send_case(NULL, &v)};
   int r = spelling == 1 ? goro_select(&cs[1], 1, GORO_NONBLOCK)
                         : goro_select(cs, 4, GORO_NONBLOCK);
   if (r >= 0) {
@@ -43,8 +42,7 @@ static int nb_recv(goro_chan *c, int64_t *v) {
   if (spelling == 0)
     return goro_chan_tryrecv(c, v);
   goro_case cs[4] = {goro_recv_case(NULL, NULL), goro_recv_case(c, v),
-                     goro_recv_case(idle_chan, NULL),
-                     goro_send_case(NULL, v)};
+                     goro_recv_case(idle_chan, NULL), goro_send_case(NULL, v)};
   int r = spelling == 1 ? goro_select(&cs[1], 1, GORO_NONBLOCK)
                         : goro_select(cs, 4, GORO_NONBLOCK);
   if (r >= 0) {

@@ -138,7 +138,8 @@ static void mul(void *arg) {
   op *o = arg;
   rat a[TERMS + 1], b[TERMS + 1];
   for (int n = 0; n <= TERMS; n++) {
-    if (goro_chan_recv(o->in1, &a[n]) != 1 || goro_chan_recv(o->in2, &b[n]) != 1)
+    if (goro_chan_recv(o->in1, &a[n]) != 1 ||
+        goro_chan_recv(o->in2, &b[n]) != 1)
       break;
     rat s = {0, 1};
     for (int i = 0; i <= n; i++)
@@ -265,8 +266,8 @@ static void test_sin_cos(void) {
     CHECK(req(cv[n], n % 2 == 0 ? t : zero));
     CHECK(req(one[n], n == 0 ? (rat){1, 1} : zero));
   }
-  goro_chan *all[] = {s, c, sfb0, sfb, cfb, s_out, c_out, s1, s2, s3,
-                      c1, c2, c3, ss, cc, sum, sq_s, sq_c};
+  goro_chan *all[] = {s,  c,  sfb0, sfb, cfb, s_out, c_out, s1,   s2,
+                      s3, c1, c2,   c3,  ss,  cc,    sum,   sq_s, sq_c};
   /* Tear down from the consumers' ends. */
   goro_chan_close(s1);
   goro_chan_close(c1);

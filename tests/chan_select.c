@@ -44,7 +44,8 @@ static void check_within(long count, long n, double p) {
 
 static void fairness(void) {
   /* Two closed channels: both receives always ready. */
-  goro_chan *a = goro_chan_make(sizeof(int), 0), *b = goro_chan_make(sizeof(int), 0);
+  goro_chan *a = goro_chan_make(sizeof(int), 0),
+            *b = goro_chan_make(sizeof(int), 0);
   goro_chan_close(a);
   goro_chan_close(b);
   long cnt[3] = {0};
@@ -199,7 +200,8 @@ static void blocked(size_t n, int trials) {
   for (int t = 0; t < trials; t++) {
     for (size_t i = 0; i < n; i++) {
       goro_chan *c = chans[(i * 7 + (size_t)t) % nchans];
-      cs[i] = i % 3 == 2 ? goro_send_case(c, &vals[i]) : goro_recv_case(c, &vals[i]);
+      cs[i] = i % 3 == 2 ? goro_send_case(c, &vals[i])
+                         : goro_recv_case(c, &vals[i]);
       vals[i] = -1;
       if (i % 3 == 2)
         vals[i] = (int)i;
@@ -231,7 +233,8 @@ static void blocked(size_t n, int trials) {
   for (int t = 0; t < trials; t++) {
     for (size_t i = 0; i < n; i++) {
       goro_chan *c = chans[(i * 7 + (size_t)t) % nchans];
-      cs[i] = i % 3 == 2 ? goro_send_case(c, &vals[i]) : goro_recv_case(c, &vals[i]);
+      cs[i] = i % 3 == 2 ? goro_send_case(c, &vals[i])
+                         : goro_recv_case(c, &vals[i]);
       vals[i] = 7;
     }
     goro_chan *victim = goro_chan_make(sizeof(int), 0);

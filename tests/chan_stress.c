@@ -18,10 +18,10 @@
 #include "check.h"
 
 #define NC 6
-#define NPROD 6       /* goroutine producers */
-#define NPROD_TH 2    /* thread producers */
-#define NCONS 4       /* goroutine consumers */
-#define NCONS_TH 1    /* thread consumers */
+#define NPROD 6    /* goroutine producers */
+#define NPROD_TH 2 /* thread producers */
+#define NCONS 4    /* goroutine consumers */
+#define NCONS_TH 1 /* thread consumers */
 #define NRELAY 3
 #define PER 2500
 #define TOTAL ((NPROD + NPROD_TH) * PER)
@@ -226,7 +226,9 @@ static void run(void) {
   for (int i = 0; i < NCONS + NCONS_TH; i++) {
     goro_wg_add(&cons_wg, 1);
     if (i >= NCONS)
-      CHECK_EQ(pthread_create(&cth[i - NCONS], NULL, consumer_thread, (void *)(intptr_t)i), 0);
+      CHECK_EQ(pthread_create(&cth[i - NCONS], NULL, consumer_thread,
+                              (void *)(intptr_t)i),
+               0);
     else
       CHECK(goro_go(consumer, (void *)(intptr_t)i) > 0);
   }
@@ -239,7 +241,9 @@ static void run(void) {
   for (int i = 0; i < NPROD + NPROD_TH; i++) {
     goro_wg_add(&prod_wg, 1);
     if (i >= NPROD)
-      CHECK_EQ(pthread_create(&pth[i - NPROD], NULL, producer_thread, (void *)(intptr_t)i), 0);
+      CHECK_EQ(pthread_create(&pth[i - NPROD], NULL, producer_thread,
+                              (void *)(intptr_t)i),
+               0);
     else
       CHECK(goro_go(producer, (void *)(intptr_t)i) > 0);
   }
