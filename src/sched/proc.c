@@ -262,12 +262,24 @@ static uint32_t runq_grab(goro__p *victim, goro__g **batch,
       for (int i = 0; i < 200 && load_relaxed(&victim->runnext) == next; i++)
         cpu_relax();
       if (!cas_acq_rel(&victim->runnext, &next, NULL))
-        continue;
+        return 0; /* it ran, or another thief has it */
       batch[batch_head % GORO__RUNQ] = next;
       return 1;
     }
     if (n > GORO__RUNQ / 2)
       continue; /* inconsistent h and t: retry */
+    if (t - h == 1) {
+      /* A lone queued goroutine is usually the partner of the running one
+       * (a yield or channel ping-pong): its P runs it within nanoseconds,
+       * and stealing it would split the pair across cores. Take it only in
+       * the last round, and only if it is still there after a pause. */
+      if (!steal_next)
+        return 0;
+      for (int i = 0; i < 200; i++)
+        cpu_relax();
+      if (load_acq(&victim->runqhead) != h)
+        return 0; /* it ran: the victim is busy with its own work */
+    }
     for (uint32_t i = 0; i < n; i++)
       batch[(batch_head + i) % GORO__RUNQ] = victim->runq[(h + i) % GORO__RUNQ];
     if (cas_rel(&victim->runqhead, &h, h + n))
@@ -1438,8 +1450,14 @@ void goro_yield(void) {
   bool to_g0;
   goro__g *next = pick_next(p, &to_g0);
   if (!next && !to_g0) {
-    if (!load_relaxed(&sched.runqsize))
-      return; /* nothing else wants to run */
+    if (!load_relaxed(&sched.runqsize)) {
+      /* Nothing else wants to run. Callers that yield in a loop are
+       * usually waiting for another processor to write something: a pause
+       * lets that store through instead of hammering its cache line. */
+      for (int i = 0; i < 8; i++)
+        cpu_relax();
+      return;
+    }
     goro__lock_acquire(&sched.lock);
     next = globrunq_get(p, 0);
     goro__lock_release(&sched.lock);
