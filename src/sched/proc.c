@@ -1446,6 +1446,8 @@ void goro_yield(void) {
     sched_yield();
     return;
   }
+  if (unlikely(g->epoch != load_relaxed(&sched.epoch)))
+    goexit0(); /* abandoned by goro_run: never resumed, not even here */
   goro__p *p = m->p;
   bool to_g0;
   goro__g *next = pick_next(p, &to_g0);
