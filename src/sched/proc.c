@@ -1607,7 +1607,8 @@ bool goro__retake_syscall(goro__p *p) {
   return true;
 }
 
-int goro__rescue_hog(goro__p *p, uint32_t tick) {
+int goro__rescue_hog(goro__p *p, uint32_t tick,
+                     void (*report)(int moved, void *ctx), void *ctx) {
   /* Take its queued goroutines, as a thief would (runnext too). */
   goro__g *batch[GORO__RUNQ];
   int moved = 0;
@@ -1624,6 +1625,8 @@ int goro__rescue_hog(goro__p *p, uint32_t tick) {
   if (moved == 0 && !load_relaxed(&sched.runqsize) &&
       !(goro__timers_pending() && goro__timers_next() <= goro__nanotime()))
     return 0;
+  if (moved > 0 && report)
+    report(moved, ctx); /* before they can run and the program can end */
   goro__lock_acquire(&sched.lock);
   if (sched.npidle > 0) {
     wakep_nolock();

@@ -295,8 +295,11 @@ GORO_HIDDEN void goro__sysmon_start(void);
 GORO_HIDDEN bool goro__retake_syscall(goro__p *p);
 /* p has run one goroutine for too long: moves its queue to the global
  * queue and makes sure some other M runs it, on a bonus P if no P is idle.
- * Returns the number of goroutines moved. */
-GORO_HIDDEN int goro__rescue_hog(goro__p *p, uint32_t tick);
+ * report(hog, moved) runs in between (before anything moved can run), if
+ * anything moved. Returns the number of goroutines moved. */
+GORO_HIDDEN int goro__rescue_hog(goro__p *p, uint32_t tick,
+                                 void (*report)(int moved, void *ctx),
+                                 void *ctx);
 
 /* Deadlock check; sched.lock held. */
 GORO_HIDDEN void goro__checkdead(void);

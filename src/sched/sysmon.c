@@ -56,10 +56,19 @@ static void nap(int64_t ns) {
   nanosleep(&ts, NULL);
 }
 
-static void report_hog(goro__g *g, int moved, int64_t now) {
-  if (now - last_report < 1000 * 1000 * 1000)
-    return; /* one report a second at most */
-  last_report = now;
+typedef struct hog_ctx {
+  goro__g *g;
+  seen *s;
+  int64_t now;
+} hog_ctx;
+
+static void report_hog(int moved, void *arg) {
+  hog_ctx *c = arg;
+  goro__g *g = c->g;
+  if (c->s->warned || c->now - last_report < 1000 * 1000 * 1000)
+    return; /* once per hog, and one report a second at most */
+  c->s->warned = true;
+  last_report = c->now;
   goro__printf("goro: goroutine %lld (created at %s:%d) has run for over "
                "%d ms without yielding; %d goroutines queued behind it moved "
                "to another thread\n",
@@ -97,13 +106,9 @@ static int watch_ps(int64_t now) {
         s->warned = false;
       } else if (now - s->tick_since >= HOG_NS) {
         /* One goroutine has held p for HOG_NS without switching. */
-        int moved = goro__rescue_hog(p, t);
-        if (moved > 0) {
-          if (!s->warned)
-            report_hog(g, moved, now);
-          s->warned = true;
+        hog_ctx c = {g, s, now};
+        if (goro__rescue_hog(p, t, report_hog, &c) > 0)
           acted++;
-        }
       }
     }
   }
