@@ -137,6 +137,22 @@ static inline uint32_t goro__rand_n(uint64_t *state, uint32_t n) {
   return (uint32_t)(((goro__rand_next(state) >> 32) * (uint64_t)n) >> 32);
 }
 
+/* ---- fault injection (tests) --------------------------------------------
+ * GORO_FAULT="malloc:N,mmap:N,thread:N" makes the N-th call of that kind
+ * (counting from 1) fail, once per kind, so tests can check that each
+ * failure becomes -ENOMEM / -EAGAIN with nothing leaked. The runtime's own
+ * allocations go through goro__malloc and friends for this reason. */
+enum { GORO_FAULT_MALLOC, GORO_FAULT_MMAP, GORO_FAULT_THREAD, GORO_FAULT_KINDS };
+GORO_HIDDEN extern bool goro__fault_on;
+GORO_HIDDEN bool goro__fault_hit(int kind);
+static inline bool goro__fault(int kind) {
+  return unlikely(goro__fault_on) && goro__fault_hit(kind);
+}
+GORO_HIDDEN void *goro__malloc(size_t n);
+GORO_HIDDEN void *goro__calloc(size_t n, size_t size);
+GORO_HIDDEN void *goro__realloc(void *p, size_t n);
+GORO_HIDDEN void *goro__aligned_alloc(size_t align, size_t n);
+
 /* Parses a size such as "256K", "1M", "65536"; returns 0 on error. */
 GORO_HIDDEN size_t goro__parse_size(const char *s);
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,4 +83,42 @@ size_t goro__parse_size(const char *s) {
   if (*end == 'b' || *end == 'B')
     end++;
   return *end ? 0 : (size_t)v;
+}
+
+/* ---- fault injection ------------------------------------------------------ */
+
+bool goro__fault_on;
+static int64_t fault_at[GORO_FAULT_KINDS]; /* 0: never */
+static int64_t fault_calls[GORO_FAULT_KINDS];
+
+__attribute__((constructor)) static void fault_init(void) {
+  const char *e = getenv("GORO_FAULT");
+  if (!e)
+    return;
+  static const char *names[GORO_FAULT_KINDS] = {"malloc", "mmap", "thread"};
+  for (int k = 0; k < GORO_FAULT_KINDS; k++) {
+    const char *at = strstr(e, names[k]);
+    if (at && at[strlen(names[k])] == ':') {
+      fault_at[k] = atoll(at + strlen(names[k]) + 1);
+      goro__fault_on = true;
+    }
+  }
+}
+
+bool goro__fault_hit(int kind) {
+  int64_t n = __atomic_add_fetch(&fault_calls[kind], 1, __ATOMIC_RELAXED);
+  return n == fault_at[kind];
+}
+
+void *goro__malloc(size_t n) {
+  return goro__fault(GORO_FAULT_MALLOC) ? NULL : malloc(n);
+}
+void *goro__calloc(size_t n, size_t size) {
+  return goro__fault(GORO_FAULT_MALLOC) ? NULL : calloc(n, size);
+}
+void *goro__realloc(void *p, size_t n) {
+  return goro__fault(GORO_FAULT_MALLOC) ? NULL : realloc(p, n);
+}
+void *goro__aligned_alloc(size_t align, size_t n) {
+  return goro__fault(GORO_FAULT_MALLOC) ? NULL : aligned_alloc(align, n);
 }

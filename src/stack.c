@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "stack.h"
+#include "sched/sanitizer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -66,6 +67,16 @@ static struct {
   bool warned_nomem, warned_maps;
   int pidfd; /* for process_madvise; -1 if unavailable */
 } pool = {.lock = GORO__LOCK_INIT};
+
+/* The pool lock; its critical sections are runtime-internal for TSan. */
+static void pool_lock(void) {
+  goro__lock_acquire(&pool.lock);
+  goro__san_ignore_begin();
+}
+static void pool_unlock(void) {
+  goro__san_ignore_end();
+  goro__lock_release(&pool.lock);
+}
 
 static long read_max_map_count(void) {
   FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
@@ -162,7 +173,8 @@ static int region_new(void) {
     size_t bytes = nchunks * pool.chunk_bytes;
     /* Read-write from the start: carving a chunk is then free, and no
      * mmap holds the address-space lock while workers fault stacks in. */
-    void *base = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+    void *base = goro__fault(GORO_FAULT_MMAP) ? MAP_FAILED :
+                 mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
                       -1, 0);
     if (base == MAP_FAILED)
@@ -209,7 +221,7 @@ static int chunk_new(void) {
   r->chunks[ci].listed = 0;
   if (pool.total_chunks + 1 > pool.clean_cap) {
     size_t cap = pool.clean_cap ? pool.clean_cap * 2 : 256;
-    void *n = realloc(pool.cleanlist, cap * sizeof(*pool.cleanlist));
+    void *n = goro__realloc(pool.cleanlist, cap * sizeof(*pool.cleanlist));
     if (!n) {
       pool.map_budget += cost;
       return -ENOMEM;
@@ -337,7 +349,7 @@ void *goro__stack_arm(void *h) {
 
 int goro__stack_get(void **out, int n) {
   int got = 0, err = 0, saved_errno = errno;
-  goro__lock_acquire(&pool.lock);
+  pool_lock();
   while (got < n && pool.ndirty > 0)
     out[got++] = pool.dirty[--pool.ndirty];
   while (got < n) {
@@ -358,7 +370,7 @@ int goro__stack_get(void **out, int n) {
       break;
     }
   }
-  goro__lock_release(&pool.lock);
+  pool_unlock();
   errno = saved_errno;
   return got > 0 ? got : err;
 }
@@ -381,12 +393,12 @@ static void mark_clean(void *h) {
 }
 
 void goro__stack_put(void *const *slots, int n) {
-  goro__lock_acquire(&pool.lock);
+  pool_lock();
   if (pool.ndirty + (size_t)n > pool.dirty_cap) {
     size_t cap = pool.dirty_cap ? pool.dirty_cap : 1024;
     while (cap < pool.ndirty + (size_t)n)
       cap *= 2;
-    void *nd = realloc(pool.dirty, cap * sizeof(void *));
+    void *nd = goro__realloc(pool.dirty, cap * sizeof(void *));
     if (nd) {
       pool.dirty = nd;
       pool.dirty_cap = cap;
@@ -401,7 +413,7 @@ void goro__stack_put(void *const *slots, int n) {
       mark_clean(slots[i]);
     }
   }
-  goro__lock_release(&pool.lock);
+  pool_unlock();
 }
 
 size_t goro__stack_dirty_count(void) { return load_relaxed(&pool.ndirty); }
@@ -413,27 +425,29 @@ static int cmp_ptr(const void *a, const void *b) {
 }
 
 size_t goro__stack_scavenge(size_t keep) {
-  goro__lock_acquire(&pool.lock);
+  pool_lock();
   if (pool.ndirty <= keep) {
-    goro__lock_release(&pool.lock);
+    pool_unlock();
     return 0;
   }
   /* The oldest dirty slots sit at the bottom of the LIFO. */
   size_t n = pool.ndirty - keep;
-  void **batch = malloc(n * sizeof(void *));
+  void **batch = goro__malloc(n * sizeof(void *));
   if (!batch) {
-    goro__lock_release(&pool.lock);
+    pool_unlock();
     return 0;
   }
   memcpy(batch, pool.dirty, n * sizeof(void *));
   memmove(pool.dirty, pool.dirty + n, keep * sizeof(void *));
   pool.ndirty = keep;
-  goro__lock_release(&pool.lock);
+  pool_unlock();
 
   /* Neighbouring slots give back in one call: the guards in between keep
    * their markers (MADV_DONTNEED preserves MADV_GUARD_INSTALL guards, and
    * mprotect'ed guards hold no pages). */
+  goro__san_ignore_begin();
   qsort(batch, n, sizeof(void *), cmp_ptr);
+  goro__san_ignore_end();
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
     while (j < n && (char *)goro__slot_addr(batch[j]) ==
@@ -452,10 +466,10 @@ size_t goro__stack_scavenge(size_t keep) {
 
   /* Marked clean in short batches: spawns wait on this lock. */
   for (size_t i = 0; i < n; i += 1024) {
-    goro__lock_acquire(&pool.lock);
+    pool_lock();
     for (size_t k = i; k < n && k < i + 1024; k++)
       mark_clean(batch[k]);
-    goro__lock_release(&pool.lock);
+    pool_unlock();
   }
   free(batch);
   return n;

@@ -11,14 +11,14 @@
 #define N 400
 static pid_t tids[N];
 static goro_wg wg = GORO_WG_INIT;
-static volatile unsigned long sink;
+static unsigned long sink[N]; /* one each: no race between them */
 
 static void work(void *arg) {
   tids[(intptr_t)arg] = (pid_t)syscall(SYS_gettid);
   unsigned long x = (unsigned long)(intptr_t)arg;
   for (int i = 0; i < 200000; i++) /* some 100 us of arithmetic */
     x = x * 6364136223846793005UL + 1442695040888963407UL;
-  sink = x;
+  sink[(intptr_t)arg] = x;
   goro_wg_done(&wg);
 }
 

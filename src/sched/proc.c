@@ -92,6 +92,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -148,6 +149,7 @@ void goro__netpoll_register(const goro__poller *p) {
 }
 
 static void wakep_nolock(void);
+static GORO_NORETURN void fatal_forked(void);
 static void startm(goro__p *p, bool spinning);
 static void startm_locked(goro__p *p, bool spinning);
 static goro__p *p_new(int id);
@@ -386,7 +388,7 @@ static goro__g *globrunq_get(goro__p *p, uint32_t max) {
 
 static void pidle_put(goro__p *p) {
   store_relaxed(&p->status, P_IDLE);
-  p->m = NULL;
+  store_relaxed(&p->m, NULL);
   p->link = sched.pidle;
   sched.pidle = p;
   sched.nbusy--;
@@ -441,7 +443,7 @@ void goro__g_each(void (*fn)(goro__g *, void *), void *ctx) {
 
 /* Returns a list of n fresh records linked through schedlink, or NULL. */
 static goro__g *gslab_new(void) {
-  gslab *s = aligned_alloc(GORO_CACHELINE, sizeof(gslab));
+  gslab *s = goro__aligned_alloc(GORO_CACHELINE, sizeof(gslab));
   if (!s)
     return NULL;
   memset(s, 0, sizeof(*s));
@@ -681,7 +683,7 @@ static inline bool bonus_needed(goro__p *p) {
  * and a timer's function may need that lock; g0 fires them, lock-free. */
 static goro__g *pick_next(goro__p *p, bool *to_g0) {
   goro__g *g;
-  p->schedtick++;
+  store_relaxed(&p->schedtick, p->schedtick + 1);
   if (unlikely(p->id >= load_relaxed(&sched.gomaxprocs) &&
                (!p->bonus_for || !bonus_needed(p))) ||
       (unlikely(goro__timers_pending()) &&
@@ -714,12 +716,12 @@ static void switch_out(goro__m *m, goro__g *g, goro__g *next) {
   if (next) {
     if (unlikely(!next->sp))
       first_frame(m->p, next);
-    m->curg = next;
+    store_relaxed(&m->curg, next);
     store_relaxed(&next->status, G_RUNNING);
     SAN_TO_G(SAN_FAKE(g), next);
     goro__ctx_switch(&g->sp, next->sp);
   } else {
-    m->curg = NULL;
+    store_relaxed(&m->curg, NULL);
     SAN_TO_G0(SAN_FAKE(g), m);
     goro__ctx_switch(&g->sp, m->g0_sp);
   }
@@ -758,12 +760,12 @@ static GORO_NORETURN void goexit0(void) {
   if (next) {
     if (unlikely(!next->sp))
       first_frame(p, next);
-    m->curg = next;
+    store_relaxed(&m->curg, next);
     store_relaxed(&next->status, G_RUNNING);
     SAN_TO_G(NULL, next); /* NULL: this stack is gone for ASan */
     goro__ctx_switch(&g->sp, next->sp);
   } else {
-    m->curg = NULL;
+    store_relaxed(&m->curg, NULL);
     SAN_TO_G0(NULL, m);
     goro__ctx_switch(&g->sp, m->g0_sp);
   }
@@ -774,6 +776,8 @@ void goro__park(void (*unlockf)(void *), void *arg, const char *reason) {
   goro__m *m = goro__m_get();
   goro__g *g = m->curg;
   GORO_ASSERT(g != NULL);
+  if (unlikely(!load_relaxed(&sched.started)))
+    fatal_forked(); /* the only way a goroutine sees the runtime stopped */
   g->wait_reason = reason;
   g->wait_since = goro__nanotime_coarse();
   store_relaxed(&g->status, G_WAITING);
@@ -822,14 +826,14 @@ static void retire_p(goro__m *m, goro__p *p) {
     store_relaxed(&sched.runqsize, sched.runqsize + 1);
   }
   store_relaxed(&p->status, P_DEAD);
-  p->m = NULL;
+  store_relaxed(&p->m, NULL);
   sched.nbusy--;
   m->p = NULL;
 }
 
 static void acquirep(goro__m *m, goro__p *p) {
   m->p = p;
-  p->m = m;
+  store_relaxed(&p->m, m);
 }
 
 /* Sleeps until startm hands this M a P, or (as the poll M) until the next
@@ -1091,7 +1095,7 @@ found:
 static void execute(goro__m *m, goro__g *g) {
   if (unlikely(!g->sp))
     first_frame(m->p, g);
-  m->curg = g;
+  store_relaxed(&m->curg, g);
   store_relaxed(&g->status, G_RUNNING);
   SAN_TO_G(SAN_FAKE(m), g);
   goro__ctx_switch(&m->g0_sp, g->sp);
@@ -1131,7 +1135,7 @@ static void *m_main(void *arg) {
 /* Creates a worker thread for p. sched.lock held. */
 static bool newm(goro__p *p, bool spinning) {
   static bool warned;
-  goro__m *m = aligned_alloc(GORO_CACHELINE, sizeof(goro__m));
+  goro__m *m = goro__aligned_alloc(GORO_CACHELINE, sizeof(goro__m));
   if (!m)
     return false;
   memset(m, 0, sizeof(*m));
@@ -1148,7 +1152,8 @@ static bool newm(goro__p *p, bool spinning) {
   /* Counted before it exists, so the deadlock check never sees a thread
    * it cannot account for. */
   sched.nm++;
-  int rc = pthread_create(&th, &attr, m_main, m);
+  int rc = goro__fault(GORO_FAULT_THREAD) ? EAGAIN
+                                         : pthread_create(&th, &attr, m_main, m);
   pthread_attr_destroy(&attr);
   if (rc == 0 && sched.nm == 1 && !goro__seed_mode)
     goro__sysmon_start(); /* with the first worker (sched.lock held) */
@@ -1158,7 +1163,8 @@ static bool newm(goro__p *p, bool spinning) {
       warned = true;
       goro__printf("goro: cannot create a worker thread: %s\n", strerror(rc));
     }
-    free(m->altstack);
+    if (m->altstack)
+      munmap(m->altstack, 64 * 1024);
     free(m);
     return false;
   }
@@ -1247,7 +1253,7 @@ static int default_procs(void) {
 }
 
 static goro__p *p_new(int id) {
-  goro__p *p = aligned_alloc(GORO_CACHELINE, sizeof(goro__p));
+  goro__p *p = goro__aligned_alloc(GORO_CACHELINE, sizeof(goro__p));
   if (!p)
     return NULL;
   memset(p, 0, sizeof(*p));
@@ -1259,6 +1265,21 @@ static goro__p *p_new(int id) {
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_err;
+static bool forked;
+
+/* In a child of fork() only the forking thread exists: the workers, the
+ * monitor and any lock they held are gone. Using the runtime there cannot
+ * work, so every entry point that reaches the slow start-up path, and every
+ * park, reports it instead of hanging. fork() followed by exec() is fine. */
+static void atfork_child(void) {
+  forked = true;
+  store_relaxed(&sched.started, 0);
+}
+
+static GORO_NORETURN void fatal_forked(void) {
+  goro__fatal("goro: the runtime was used in a child process after fork() "
+              "without exec(); a forked child may only exec or _exit");
+}
 
 static void runtime_init(void) {
   goro__stack_init();
@@ -1277,7 +1298,7 @@ static void runtime_init(void) {
     seed_rng = strtoull(e, NULL, 0) * 0x9E3779B97F4A7C15ULL + 1;
     procs = 1;
   }
-  sched.allp = calloc(GORO__MAX_PROCS, sizeof(goro__p *));
+  sched.allp = goro__calloc(GORO__MAX_PROCS, sizeof(goro__p *));
   if (!sched.allp) {
     init_err = -ENOMEM;
     return;
@@ -1294,10 +1315,13 @@ static void runtime_init(void) {
   }
   store_relaxed(&sched.gomaxprocs, procs);
   goro__signals_init();
+  pthread_atfork(NULL, NULL, atfork_child);
   store_rel(&sched.started, 1);
 }
 
 int goro__runtime_init_slow(void) {
+  if (unlikely(forked))
+    fatal_forked();
   pthread_once(&init_once, runtime_init);
   return init_err;
 }
@@ -1387,6 +1411,39 @@ void goro__checkdead(void) {
  * The public Runtime API
  * ==================================================================== */
 
+/* A thread spawned g, but no worker thread exists and none could be made:
+ * take g back out of the global queue. Returns true if it did. */
+static bool unspawn_if_no_m(goro__g *g) {
+  bool found = false;
+  goro__lock_acquire(&sched.lock);
+  if (sched.nm == 0) {
+    goro__g **pp = &sched.runqhead, *prev = NULL;
+    while (*pp && *pp != g) {
+      prev = *pp;
+      pp = &(*pp)->schedlink;
+    }
+    if (*pp) {
+      *pp = g->schedlink;
+      if (sched.runqtail == g)
+        sched.runqtail = prev;
+      store_relaxed(&sched.runqsize, sched.runqsize - 1);
+      found = true;
+    }
+  }
+  goro__lock_release(&sched.lock);
+  if (found) {
+    fetch_add_seq(&sched.ngo_threads, -1);
+    goro__stack_put(&g->slot, 1);
+    store_relaxed(&g->status, G_DEAD);
+    goro__lock_acquire(&sched.lock);
+    g->schedlink = gfree_glob;
+    gfree_glob = g;
+    ngfree_glob++;
+    goro__lock_release(&sched.lock);
+  }
+  return found;
+}
+
 int64_t goro_go_at(void (*fn)(void *), void *arg, const char *file,
                    int line) {
   if (!fn)
@@ -1431,6 +1488,8 @@ int64_t goro_go_at(void (*fn)(void *), void *arg, const char *file,
     globrunq_put(g);
   }
   goro__wakep();
+  if (unlikely(!p && load_relaxed(&sched.nm) == 0) && unspawn_if_no_m(g))
+    return -EAGAIN; /* not one worker thread could be created */
   return g->id;
 }
 
@@ -1597,7 +1656,7 @@ bool goro__retake_syscall(goro__p *p) {
     return false;
   /* p is ours now; its old M will find out when its call returns. */
   goro__lock_acquire(&sched.lock);
-  p->m = NULL;
+  store_relaxed(&p->m, NULL);
   if (!runq_empty(p) || sched.runqsize || goro__timers_pending()) {
     startm_locked(p, false);
   } else {
@@ -1696,6 +1755,7 @@ static void run_unlock(void *arg) { goro__lock_release(&((run_ctx *)arg)->lock);
 static void run_main(void *arg) {
   run_ctx *c = arg;
   c->fn(c->arg);
+  goro__hb_release(c); /* main_fn's return happens before goro_run's */
   /* Every goroutine alive now is abandoned: never resumed again. */
   fetch_add_seq(&sched.epoch, 1);
   goro__lock_acquire(&c->lock);
@@ -1718,9 +1778,11 @@ int goro_run(void (*main_fn)(void *), void *arg) {
   goro__lock_acquire(&c.lock);
   if (c.done) {
     goro__lock_release(&c.lock);
+    goro__hb_acquire(&c);
     return 0;
   }
   c.waiting = &w;
   goro__block(&w, run_unlock, &c, "goro_run (main goroutine)");
+  goro__hb_acquire(&c);
   return 0;
 }

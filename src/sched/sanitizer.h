@@ -9,7 +9,11 @@
  * goroutine is dead) and __sanitizer_finish_switch_fiber on arrival. Pooled
  * stacks are unpoisoned before a new goroutine's first frame is laid out.
  *
- * TSan: every goroutine is a TSan fiber, created at its first run and
+ * TSan: the library itself is built without TSan's instrumentation (with
+ * GORO_TSAN_HOOKS, as Go's runtime is not race-instrumented): its own
+ * hand-offs between goroutines on one thread are not user races, and only
+ * the explicit edges below are what user code may rely on.
+ * Every goroutine is a TSan fiber, created at its first run and
  * destroyed after it exits; switches pass __tsan_switch_to_fiber_no_sync,
  * so two goroutines that run back to back on one thread are NOT ordered by
  * the switch itself (which would hide their races). The happens-before
@@ -32,7 +36,7 @@
 #define GORO_ASAN 1
 #endif
 #endif
-#if defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_THREAD__) || defined(GORO_TSAN_HOOKS)
 #define GORO_TSAN 1
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
@@ -46,10 +50,30 @@
 #endif
 #ifdef GORO_TSAN
 #include <sanitizer/tsan_interface.h>
+#include <sys/mman.h>
 #endif
 #ifdef GORO_VALGRIND
 #include <valgrind/valgrind.h>
 #endif
+
+/* ---- runtime-internal regions ----------------------------------------------
+ * The library is not instrumented, but libc calls it makes (memcpy,
+ * realloc, qsort) are intercepted by TSan, which cannot see the runtime
+ * lock that orders them. Such regions are bracketed by ignore_begin/end. */
+#ifdef GORO_TSAN
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+#endif
+static inline void goro__san_ignore_begin(void) {
+#ifdef GORO_TSAN
+  __tsan_ignore_thread_begin();
+#endif
+}
+static inline void goro__san_ignore_end(void) {
+#ifdef GORO_TSAN
+  __tsan_ignore_thread_end();
+#endif
+}
 
 /* ---- happens-before edges, for objects built on the park primitive ------ */
 static inline void goro__hb_release(const void *addr) {
@@ -117,13 +141,21 @@ static inline void goro__san_fiber_free(void *f) {
 #endif
 }
 
-/* A pooled stack is about to carry a new goroutine. */
+/* A pooled stack is about to carry a new goroutine: to the sanitizers its
+ * memory is new, with no history from the goroutine that used it before
+ * (for TSan that is no happens-before edge between the two either). */
 static inline void goro__san_stack_reuse(void *lo, size_t size) {
 #ifdef GORO_ASAN
   __asan_unpoison_memory_region(lo, size);
-#else
-  (void)lo, (void)size;
 #endif
+#ifdef GORO_TSAN
+  /* Fresh pages over the old ones: TSan's mmap interceptor forgets the
+   * range's history (its annotation for that is a no-op in some versions). */
+  mmap(lo, size, PROT_READ | PROT_WRITE,
+       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED | MAP_STACK, -1,
+       0);
+#endif
+  (void)lo, (void)size;
 }
 
 #endif

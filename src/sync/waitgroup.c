@@ -27,6 +27,9 @@
 static void wg_unlock(void *arg) { goro__lock_release(WG_LOCK((goro_wg *)arg)); }
 
 void goro_wg_add(goro_wg *wg, int64_t delta) {
+  /* Go's model: every Done (Add) happens before the Wait it releases. */
+  if (delta < 0)
+    goro__hb_release(wg);
   /* seq_cst: pairs with the waiter's CAS (the counter-zero Dekker). */
   uint64_t state = __atomic_add_fetch(&wg->_state, (uint64_t)delta << 32,
                                       __ATOMIC_SEQ_CST);
@@ -54,8 +57,10 @@ void goro_wg_add(goro_wg *wg, int64_t delta) {
 void goro_wg_done(goro_wg *wg) { goro_wg_add(wg, -1); }
 
 void goro_wg_wait(goro_wg *wg) {
-  if ((load_seq(&wg->_state) >> 32) == 0)
+  if ((load_seq(&wg->_state) >> 32) == 0) {
+    goro__hb_acquire(wg);
     return;
+  }
   if (goro__runtime_init() != 0)
     return;
   goro__waiter w;
@@ -65,6 +70,7 @@ void goro_wg_wait(goro_wg *wg) {
   for (;;) {
     if ((state >> 32) == 0) {
       goro__lock_release(WG_LOCK(wg));
+      goro__hb_acquire(wg);
       return;
     }
     if (cas_seq(&wg->_state, &state, state + 1))
@@ -79,4 +85,5 @@ void goro_wg_wait(goro_wg *wg) {
    * Add for the next round before this Wait returned (Go's check). */
   if (load_seq(&wg->_state) != 0)
     goro__fatal("sync: WaitGroup is reused before previous Wait has returned");
+  goro__hb_acquire(wg);
 }
