@@ -1,166 +1,584 @@
 /*
- * timer.c: the timer heap (see timer.h) and goro_sleep.
+ * timer.c: per-processor timer heaps, the firing protocol, and goro_sleep.
+ *
+ * ---------------------------------------------------------------------------
+ * The problem
+ * ---------------------------------------------------------------------------
+ * 100,000 goroutines that sleep 10 ms in a loop add and fire 10 million
+ * timers per second of wall time on a few cores. One global heap under one
+ * lock serialises every processor on that lock and bounces its line between
+ * cores; Go moved from one heap to per-P heaps (Go 1.14) for that reason,
+ * and so does this file. The price is that nobody sees every timer at once,
+ * so the rules for who fires what, and the bound the idle poll M sleeps to,
+ * need care. They are below.
+ *
+ * ---------------------------------------------------------------------------
+ * The heaps
+ * ---------------------------------------------------------------------------
+ * heaps[i] belongs to P i; heaps[SHARED] takes timers added by threads that
+ * hold no P. A goroutine adds to its current P's heap. A timer stays in the
+ * heap it was added to (even if its goroutine moves), and records it in
+ * t->heap for deletion. A heap is a 4-ary min-heap of {when, timer} entries:
+ * `when` sits in the entry so sifting never touches the timers themselves
+ * (they live on 100,000 different goroutine stacks: a sift that follows
+ * pointers misses the cache at every level). Only timers that may be
+ * deleted ("tracked": every timer but sleeps and fire-and-forget ones) have
+ * their index written back into them, and the entry's low pointer bit says
+ * which. Entries start 3 slots into a cache-line aligned block, so the four
+ * children of a node share one line.
+ *
+ * heap->next is the earliest `when` (INT64_MAX if empty), stored with a
+ * release under the heap lock and read without it by anyone.
+ *
+ * ---------------------------------------------------------------------------
+ * gmin, the global bound
+ * ---------------------------------------------------------------------------
+ * tg.gmin is a lower bound of every heap's next (exact after a recompute).
+ * It answers "is any timer pending" (checkdead) and the idle poll M's
+ * deadline, and lets a busy P notice another P's overdue timers with one
+ * load. Invariant (G): gmin <= heap->next for every heap, except while an
+ * adder that just lowered a heap's next is on its way to lower gmin.
+ *   - An add that lowers its heap's next then takes tg.lock and lowers gmin
+ *     if needed, and only then pokes the poll M (goro__timer_added).
+ *   - A recompute takes tg.lock, scans every heap's next, and stores the
+ *     minimum. An add whose publication the scan missed takes tg.lock after
+ *     the recompute releases it, so its lowering is not lost.
+ * tg.lock is a leaf lock: nothing is taken while holding it. It may be
+ * taken under a heap lock or under sched.lock (stopm computes its deadline
+ * there).
+ *
+ * The poll M's deadline is gmin, made exact under tg.lock (the no-P branch
+ * of goro__timers_next), so (P) the poll M's deadline <= every timer's when,
+ * or an add that broke it has lowered gmin and pokes the poll M.
+ *
+ * ---------------------------------------------------------------------------
+ * Who fires what
+ * ---------------------------------------------------------------------------
+ *  - At every switch (pick_next) a running goroutine's P asks
+ *    goro__timers_next for min(own heap, shared heap, gmin + STEAL_GRACE_NS):
+ *    four loads. If it has passed, the M goes to g0, which fires.
+ *  - goro__timers_run(now) on g0 fires the due timers of its own heap, of
+ *    the shared heap, of heaps whose P is idle or retired (nobody else
+ *    will), and of other busy Ps' heaps when they are overdue by
+ *    STEAL_GRACE_NS (that P is stuck in a goroutine that does not yield),
+ *    or at once when this P has no local work (Go's stealWork). Then it
+ *    recomputes gmin.
+ *  - goro__timers_next on g0 with a P answers by the same rule, so that
+ *    after goro__timers_run the answer is in the future and findrunnable
+ *    does not loop.
+ *  - Timers never fire inside pick_next: a parking goroutine still holds its
+ *    object's lock there, and a timer function may need that lock. g0 fires
+ *    them with no lock held.
+ *
+ * Firing (fire_heap). Under the heap lock, pop up to FIRE_BATCH due
+ * entries, stopping after the first tracked timer: untracked ones are
+ * forgotten as they are popped; the tracked one becomes RUNNING (timer.h
+ * has the state machine). Release the lock, call the functions in order.
+ * The tracked one is last, so when its function runs nothing else of the
+ * batch is outstanding, and a deletion of another timer from inside a
+ * function never waits for a timer this same thread has yet to run.
+ *
+ * Memory ordering, in one place:
+ *   heap->next   store-release under the heap lock  <-> load-acquire scans
+ *   tg.gmin      store-release under tg.lock         <-> relaxed hot reads
+ *                (a stale read only delays or hastens a check; the locked
+ *                protocol above keeps (G) and (P))
+ *   t->state     store-release by the firer after f  <-> load-acquire in
+ *                del, which then may free t
  */
 #define _GNU_SOURCE
 #include "timer.h"
 
+#include "../include/goro.h"
 #include "sched/park.h"
 #include "sched/sched.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-static struct {
-  goro__lock lock;
-  goro__timer **heap; /* [lock] */
-  size_t n, cap;      /* [lock] */
-  int64_t next;       /* heap[0]->when or INT64_MAX [atomic; written under lock] */
-} tm = {.lock = GORO__LOCK_INIT, .next = INT64_MAX};
+#define SHARED GORO__MAX_PROCS
+#define FIRE_BATCH 64
+/* How late another busy P's timer may be before this P fires it for it. */
+#define STEAL_GRACE_NS 250000
 
-static void sift_up(size_t i) {
-  goro__timer *t = tm.heap[i];
+enum {
+  T_IDLE = 0,
+  T_PENDING = 1,
+  T_RUNNING = 2,
+  T_NOREARM = 4, /* with RUNNING: deleted from inside its own f */
+  T_STMASK = 7,
+  T_SEQ1 = 8, /* one step of the sequence number above the state bits */
+};
+
+typedef struct tentry {
+  int64_t when;
+  uintptr_t t; /* the timer; | 1 if tracked */
+} tentry;
+
+struct goro__theap {
+  goro__lock lock;
+  uint32_t n, cap; /* [lock] */
+  tentry *e;       /* [lock] e[0] the earliest */
+  void *mem;       /* [lock] the block e points into */
+  int64_t next;    /* e[0].when or INT64_MAX [atomic; written under lock] */
+} GORO_ALIGNED_CL;
+
+static goro__theap heaps[GORO__MAX_PROCS + 1] = {
+    [0 ... GORO__MAX_PROCS] = {.next = INT64_MAX}};
+
+static struct {
+  int64_t gmin; /* [atomic] lower bound of every heap's next, see (G) */
+  uint32_t hi;  /* [atomic] 1 + the highest P heap index ever used */
+  goro__lock lock GORO_ALIGNED_CL; /* orders recomputes and lowerings */
+} tg = {.gmin = INT64_MAX, .lock = GORO__LOCK_INIT};
+
+/* The tracked timer whose function this thread is running, if any. Only
+ * g0 and plain threads read it, and they never change threads. */
+static __thread goro__timer *tls_running;
+
+static GORO_NOINLINE goro__timer *running_here(void) { return tls_running; }
+
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t sat_add(int64_t a, int64_t b) {
+  return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+/* ======================================================================
+ * The 4-ary heap (heap lock held)
+ * ==================================================================== */
+
+static inline goro__timer *ent_timer(uintptr_t v) {
+  return (goro__timer *)(v & ~(uintptr_t)1);
+}
+
+static inline void put(goro__theap *h, uint32_t i, tentry x) {
+  h->e[i] = x;
+  if (x.t & 1)
+    ent_timer(x.t)->idx = (int32_t)i;
+}
+
+static void sift_up(goro__theap *h, uint32_t i, tentry x) {
   while (i > 0) {
-    size_t parent = (i - 1) / 4;
-    if (tm.heap[parent]->when <= t->when)
+    uint32_t parent = (i - 1) / 4;
+    if (h->e[parent].when <= x.when)
       break;
-    tm.heap[i] = tm.heap[parent];
-    tm.heap[i]->idx = (int32_t)i;
+    put(h, i, h->e[parent]);
     i = parent;
   }
-  tm.heap[i] = t;
-  t->idx = (int32_t)i;
+  put(h, i, x);
 }
 
-static void sift_down(size_t i) {
-  goro__timer *t = tm.heap[i];
+static void sift_down(goro__theap *h, uint32_t i, tentry x) {
+  uint32_t n = h->n;
   for (;;) {
-    size_t c = i * 4 + 1, best = i;
-    int64_t bw = t->when;
-    for (size_t k = c; k < c + 4 && k < tm.n; k++)
-      if (tm.heap[k]->when < bw) {
-        best = k;
-        bw = tm.heap[k]->when;
-      }
-    if (best == i)
+    uint32_t c = 4 * i + 1;
+    if (c >= n)
       break;
-    tm.heap[i] = tm.heap[best];
-    tm.heap[i]->idx = (int32_t)i;
+    uint32_t end = c + 4 < n ? c + 4 : n, best = c;
+    int64_t bw = h->e[c].when;
+    for (uint32_t k = c + 1; k < end; k++)
+      if (h->e[k].when < bw) {
+        best = k;
+        bw = h->e[k].when;
+      }
+    if (bw >= x.when)
+      break;
+    put(h, i, h->e[best]);
     i = best;
   }
-  tm.heap[i] = t;
-  t->idx = (int32_t)i;
+  put(h, i, x);
 }
 
-static void publish_next(void) {
-  store_rel(&tm.next, tm.n ? tm.heap[0]->when : INT64_MAX);
+static int grow(goro__theap *h) {
+  if (h->cap >= (1u << 30))
+    return -ENOMEM;
+  uint32_t cap = h->cap ? h->cap * 2 : 64;
+  /* (cap + 4) * 16 bytes is a multiple of the line, as aligned_alloc
+   * wants; e starts 3 entries in, so children 4i+1..4i+4 share a line. */
+  void *mem = aligned_alloc(GORO_CACHELINE, ((size_t)cap + 4) * sizeof(tentry));
+  if (!mem)
+    return -ENOMEM;
+  tentry *e = (tentry *)mem + 3;
+  if (h->n)
+    memcpy(e, h->e, h->n * sizeof(tentry));
+  free(h->mem);
+  h->mem = mem;
+  h->e = e;
+  h->cap = cap;
+  return 0;
 }
 
-/* tm.lock held. */
-static void heap_add(goro__timer *t) {
-  if (tm.n == tm.cap) {
-    size_t cap = tm.cap ? tm.cap * 2 : 1024;
-    goro__timer **h = realloc(tm.heap, cap * sizeof(*h));
-    if (!h)
-      goro__fatal("out of memory (timer heap)");
-    tm.heap = h;
-    tm.cap = cap;
+static inline void publish_next(goro__theap *h) {
+  store_rel(&h->next, h->n ? h->e[0].when : INT64_MAX);
+}
+
+/* Inserts t (room available). Returns true if it lowered h->next. */
+static bool heap_push(goro__theap *h, goro__timer *t) {
+  tentry x = {t->when,
+              (uintptr_t)t | (uintptr_t)!(t->flags & GORO__TIMER_NOSTOP)};
+  sift_up(h, h->n++, x);
+  if (t->when < h->next) {
+    store_rel(&h->next, t->when);
+    return true;
   }
-  tm.heap[tm.n] = t;
-  sift_up(tm.n++);
-  publish_next();
+  return false;
 }
 
-/* tm.lock held; t pending. */
-static void heap_del(goro__timer *t) {
-  size_t i = (size_t)t->idx;
-  t->idx = -1;
-  tm.n--;
-  if (i != tm.n) {
-    tm.heap[i] = tm.heap[tm.n];
-    tm.heap[i]->idx = (int32_t)i;
-    sift_down(i);
-    sift_up((size_t)tm.heap[i]->idx);
+/* Removes entry i; the caller publishes next. */
+static void heap_remove(goro__theap *h, uint32_t i) {
+  uint32_t last = --h->n;
+  if (i == last)
+    return;
+  tentry x = h->e[last];
+  if (i > 0 && x.when < h->e[(i - 1) / 4].when)
+    sift_up(h, i, x);
+  else
+    sift_down(h, i, x);
+}
+
+/* ======================================================================
+ * gmin
+ * ==================================================================== */
+
+static inline bool heap_is_used(uint32_t i) { return i < load_acq(&tg.hi); }
+
+static int64_t scan_exact(void) {
+  uint32_t hi = load_acq(&tg.hi);
+  int64_t m = load_acq(&heaps[SHARED].next);
+  for (uint32_t i = 0; i < hi; i++)
+    m = min64(m, load_acq(&heaps[i].next));
+  return m;
+}
+
+static int64_t gmin_recompute(void) {
+  goro__lock_acquire(&tg.lock);
+  int64_t m = scan_exact();
+  if (m != tg.gmin)
+    store_rel(&tg.gmin, m);
+  goro__lock_release(&tg.lock);
+  return m;
+}
+
+/* An add lowered its heap's next to when: keep (G), then (P). */
+static void gmin_lower(int64_t when) {
+  goro__lock_acquire(&tg.lock);
+  bool lowered = when < tg.gmin;
+  if (lowered)
+    store_rel(&tg.gmin, when);
+  goro__lock_release(&tg.lock);
+  if (lowered)
+    goro__timer_added(when);
+}
+
+/* The heap this context adds to: its P's, or the shared one. */
+static goro__theap *heap_here(void) {
+  goro__m *m = goro__m_get();
+  if (m && m->p) {
+    uint32_t id = (uint32_t)m->p->id;
+    uint32_t hi = load_acq(&tg.hi);
+    /* Raise hi before the heap's next can be published, so a scan that
+     * sees the timer's effect on gmin also scans its heap. */
+    while (id >= hi && !cas_acq_rel(&tg.hi, &hi, id + 1))
+      ;
+    return &heaps[id];
   }
-  publish_next();
+  return &heaps[SHARED];
 }
 
-void goro__timer_add(goro__timer *t) {
-  goro__lock_acquire(&tm.lock);
-  heap_add(t);
-  /* Lock order: timer lock, then sched.lock. */
-  goro__timer_added(t->when);
-  goro__lock_release(&tm.lock);
+/* ======================================================================
+ * Adding and deleting
+ * ==================================================================== */
+
+int goro__timer_add(goro__timer *t) {
+  GORO_ASSERT((load_relaxed(&t->state) & T_STMASK) == T_IDLE);
+  goro__theap *h = heap_here();
+  goro__lock_acquire(&h->lock);
+  if (h->n == h->cap && grow(h) != 0) {
+    goro__lock_release(&h->lock);
+    return -ENOMEM;
+  }
+  bool first = heap_push(h, t);
+  store_relaxed(&t->heap, h);
+  /* Release: heap before state, for del's unlocked read of t->heap. */
+  store_rel(&t->state, (t->state & ~(uint32_t)T_STMASK) | T_PENDING);
+  goro__lock_release(&h->lock);
+  if (first)
+    gmin_lower(t->when);
+  return 0;
+}
+
+static void wait_running(int *spins) {
+  if (++*spins < 64) {
+    cpu_relax();
+    return;
+  }
+  if (goro__g_get())
+    goro_yield();
+  else
+    sched_yield();
 }
 
 bool goro__timer_del(goro__timer *t) {
-  goro__lock_acquire(&tm.lock);
-  bool pending = t->idx >= 0;
-  if (pending)
-    heap_del(t);
-  goro__lock_release(&tm.lock);
-  return pending;
-}
-
-static void unlock_timers(void *arg) {
-  (void)arg;
-  goro__lock_release(&tm.lock);
-}
-
-void goro__timer_add_and_park(goro__timer *t, const char *reason) {
-  goro__lock_acquire(&tm.lock);
-  heap_add(t);
-  goro__timer_added(t->when);
-  goro__park(unlock_timers, NULL, reason);
-}
-
-int64_t goro__timers_next(void) { return load_acq(&tm.next); }
-
-bool goro__timers_pending(void) { return load_relaxed(&tm.next) != INT64_MAX; }
-
-int goro__timers_run(int64_t now) {
-  int fired = 0;
+  GORO_ASSERT(!(t->flags & GORO__TIMER_NOSTOP));
+  goro__timer *self = goro__g_get() ? NULL : running_here();
+  int spins = 0;
   for (;;) {
-    goro__lock_acquire(&tm.lock);
-    if (tm.n == 0 || tm.heap[0]->when > now) {
-      goro__lock_release(&tm.lock);
-      return fired;
+    /* Acquire pairs with the firer's store-release after f (and add's). */
+    uint32_t s = load_acq(&t->state);
+    switch (s & T_STMASK) {
+    case T_IDLE:
+      return false;
+    case T_PENDING: {
+      goro__theap *h = load_relaxed(&t->heap);
+      if (!h)
+        continue; /* popped meanwhile: read the state again */
+      goro__lock_acquire(&h->lock);
+      if (load_relaxed(&t->state) != s || t->heap != h) {
+        goro__lock_release(&h->lock);
+        continue;
+      }
+      bool top = t->idx == 0;
+      heap_remove(h, (uint32_t)t->idx);
+      publish_next(h);
+      t->heap = NULL;
+      t->idx = -1;
+      store_rel(&t->state, (s & ~(uint32_t)T_STMASK) | T_IDLE);
+      goro__lock_release(&h->lock);
+      if (top)
+        gmin_recompute(); /* keep gmin exact, so the poll M sleeps long */
+      return true;
     }
-    goro__timer *t = tm.heap[0];
-    heap_del(t);
-    if (t->period > 0) {
-      t->when += t->period;
-      if (t->when <= now) /* fell behind: skip missed ticks, as Go does */
-        t->when = now + t->period - (now - t->when) % t->period;
-      heap_add(t);
+    default: /* RUNNING */
+      if (t == self) {
+        /* From inside its own f: no re-arm; the firer finishes it. */
+        store_relaxed(&t->state, s | T_NOREARM);
+        return false;
+      }
+      wait_running(&spins);
     }
-    goro__lock_release(&tm.lock);
-    t->f(t, now);
-    fired++;
   }
 }
 
-/* ---- time.Sleep ---------------------------------------------------------- */
+int goro__timer_reset(goro__timer *t, int64_t when) {
+  bool was = goro__timer_del(t);
+  t->when = when;
+  int err = goro__timer_add(t);
+  return err ? err : (int)was;
+}
+
+static void unlock_heap(void *h) {
+  goro__lock_release(&((goro__theap *)h)->lock);
+}
+
+bool goro__timer_add_and_park(goro__timer *t, const char *reason) {
+  goro__theap *h = heap_here();
+  goro__lock_acquire(&h->lock);
+  if (h->n == h->cap && grow(h) != 0) {
+    goro__lock_release(&h->lock);
+    return false;
+  }
+  bool first = heap_push(h, t);
+  store_relaxed(&t->heap, h);
+  store_rel(&t->state, (t->state & ~(uint32_t)T_STMASK) | T_PENDING);
+  if (first)
+    gmin_lower(t->when); /* heap lock -> tg.lock, then sched.lock */
+  goro__park(unlock_heap, h, reason);
+  return true;
+}
+
+/* ======================================================================
+ * Firing
+ * ==================================================================== */
+
+/* After a tracked timer's f returned: leave RUNNING (timer.h). */
+static void finish(goro__timer *t, uint32_t running, goro__theap *home,
+                   int64_t now) {
+  uint32_t seq = running & ~(uint32_t)T_STMASK;
+  /* Only this thread leaves RUNNING, so s is stable unless f re-armed it
+   * (then it differs and is someone else's now). */
+  uint32_t s = load_acq(&t->state);
+  if (s == running && t->period > 0) {
+    goro__lock_acquire(&home->lock);
+    if (home->n == home->cap && grow(home) != 0) {
+      goro__lock_release(&home->lock);
+      store_rel(&t->state, seq | T_IDLE); /* no memory: the ticker stops */
+      return;
+    }
+    /* Next multiple of the period after now: missed ticks are skipped. */
+    if (t->when + t->period > now)
+      t->when += t->period;
+    else
+      t->when += t->period * ((now - t->when) / t->period + 1);
+    bool first = heap_push(home, t);
+    t->heap = home;
+    store_rel(&t->state, seq | T_PENDING);
+    goro__lock_release(&home->lock);
+    if (first)
+      gmin_lower(t->when);
+  } else if ((s & ~(uint32_t)T_NOREARM) == running) {
+    /* Release: the last access; del may free t once it reads IDLE. */
+    store_rel(&t->state, seq | T_IDLE);
+  }
+}
+
+/* Fires the timers of h due by `limit`. Returns how many. */
+static int fire_heap(goro__theap *h, int64_t limit, int64_t now,
+                     goro__theap *home) {
+  int fired = 0;
+  for (;;) {
+    if (load_acq(&h->next) > limit)
+      return fired;
+    goro__timer *batch[FIRE_BATCH];
+    int n = 0;
+    uint32_t running = 0;
+    goro__lock_acquire(&h->lock);
+    while (n < FIRE_BATCH && h->n && h->e[0].when <= limit) {
+      tentry x = h->e[0];
+      heap_remove(h, 0);
+      goro__timer *t = ent_timer(x.t);
+      batch[n++] = t;
+      if (x.t & 1) {
+        t->heap = NULL;
+        t->idx = -1;
+        running = ((t->state & ~(uint32_t)T_STMASK) + T_SEQ1) | T_RUNNING;
+        store_relaxed(&t->state, running);
+        break; /* the tracked one goes last, see the top of the file */
+      }
+    }
+    publish_next(h);
+    goro__lock_release(&h->lock);
+    for (int i = 0; i < n; i++) {
+      goro__timer *t = batch[i];
+      if (i == n - 1 && running) {
+        tls_running = t;
+        t->f(t, now);
+        tls_running = NULL;
+        finish(t, running, home, now);
+      } else {
+        t->f(t, now); /* untracked: forgotten; f may free t */
+      }
+    }
+    fired += n;
+  }
+}
+
+static inline bool runq_is_empty(goro__p *p) {
+  return load_acq(&p->runqhead) == load_acq(&p->runqtail) &&
+         load_acq(&p->runnext) == NULL;
+}
+
+/* True if heap i has no running P to fire it: its P is idle or retired. */
+static bool heap_orphaned(uint32_t i) {
+  if ((int)i >= load_relaxed(&goro__sched.gomaxprocs))
+    return true;
+  goro__p *p = load_acq(&goro__sched.allp[i]);
+  /* status is written under sched.lock; a racy read only picks between
+   * firing now and firing a little later. */
+  return !p || load_relaxed(&p->status) != P_BUSY;
+}
+
+/* Is heap i's earliest timer p's to fire at time `due`? Applies the rule
+ * of "Who fires what" to the timer at heap->next. */
+static inline int64_t effective_next(uint32_t i, goro__p *p, bool idle) {
+  int64_t nx = load_acq(&heaps[i].next);
+  if (nx == INT64_MAX || i == SHARED || !p || (int)i == p->id || idle ||
+      heap_orphaned(i))
+    return nx;
+  return sat_add(nx, STEAL_GRACE_NS);
+}
+
+int goro__timers_run(int64_t now) {
+  goro__m *m = goro__m_get();
+  goro__p *p = m ? m->p : NULL;
+  if (!p)
+    return 0;
+  goro__theap *home = &heaps[p->id];
+  int fired = fire_heap(home, now, now, home);
+  fired += fire_heap(&heaps[SHARED], now, now, home);
+  bool idle = runq_is_empty(p);
+  uint32_t hi = load_acq(&tg.hi);
+  uint32_t start = hi ? goro__fastrand_n(hi) : 0;
+  for (uint32_t k = 0; k < hi; k++) {
+    uint32_t i = (start + k) % hi;
+    if ((int)i == p->id || load_relaxed(&heaps[i].next) > now)
+      continue;
+    int64_t limit = idle || heap_orphaned(i) ? now : now - STEAL_GRACE_NS;
+    fired += fire_heap(&heaps[i], limit, now, home);
+  }
+  gmin_recompute();
+  return fired;
+}
+
+int64_t goro__timers_next(void) {
+  goro__m *m = goro__m_get();
+  if (m && m->curg) {
+    /* A goroutine at a switch (pick_next): the cheap check. */
+    int64_t g = load_relaxed(&tg.gmin);
+    if (g == INT64_MAX)
+      return g;
+    int64_t r = min64(sat_add(g, STEAL_GRACE_NS),
+                      load_relaxed(&heaps[SHARED].next));
+    if (m->p)
+      r = min64(r, load_relaxed(&heaps[m->p->id].next));
+    return r;
+  }
+  if (m && m->p) {
+    /* g0 with a P (findrunnable): exactly what goro__timers_run would
+     * fire, so that it never loops on a timer it will not fire. */
+    goro__p *p = m->p;
+    bool idle = runq_is_empty(p);
+    uint32_t hi = load_acq(&tg.hi);
+    int64_t r = effective_next(SHARED, p, idle);
+    int64_t exact = load_acq(&heaps[SHARED].next);
+    for (uint32_t i = 0; i < hi; i++) {
+      r = min64(r, effective_next(i, p, idle));
+      exact = min64(exact, load_acq(&heaps[i].next));
+    }
+    if (exact > load_relaxed(&tg.gmin))
+      gmin_recompute(); /* gmin was stale: a deleted or fired timer */
+    return r;
+  }
+  /* No P: the poll M's deadline (stopm, under sched.lock). Exact, and
+   * gmin with it, which is what (P) needs. */
+  return gmin_recompute();
+}
+
+bool goro__timers_pending(void) {
+  return load_relaxed(&tg.gmin) != INT64_MAX;
+}
+
+/* ======================================================================
+ * time.Sleep
+ * ==================================================================== */
 
 static void sleep_fire(goro__timer *t, int64_t now) {
   (void)now;
-  goro__ready(t->arg);
+  goro__ready(t->arg); /* the last access: the sleeper may return now */
 }
 
 void goro_sleep(int64_t ns) {
   if (ns <= 0)
     return;
-  int64_t deadline = goro__nanotime() + ns;
+  int64_t deadline = sat_add(goro__nanotime(), ns);
   goro__g *g = goro__runtime_init() == 0 ? goro__g_get() : NULL;
   if (!g) {
-    /* A thread: it sleeps by itself and is not blocked in the API (it will
-     * wake on its own, so it can never be part of a deadlock). */
+    /* A thread sleeps by itself and is not blocked in the API: it wakes on
+     * its own, so it can never be part of a deadlock. */
     struct timespec ts = {.tv_sec = deadline / 1000000000,
                           .tv_nsec = deadline % 1000000000};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
       ;
     return;
   }
-  goro__timer t = {.when = deadline, .f = sleep_fire, .arg = g, .idx = -1};
-  goro__timer_add_and_park(&t, "sleep");
+  goro__timer t;
+  goro__timer_init(&t, sleep_fire, g, GORO__TIMER_NOSTOP);
+  t.when = deadline;
+  if (goro__timer_add_and_park(&t, "sleep"))
+    return;
+  /* No memory for the heap to grow: let others run until the deadline. */
+  while (goro__nanotime() < deadline)
+    goro_yield();
 }

@@ -12,6 +12,12 @@
  * that counted itself is enqueued), resets the state to zero and wakes the
  * whole queue. Invariant: with the lock free, the queue holds exactly
  * `waiters` entries.
+ *
+ * Misuse, in Go's words (all fatal): "sync: negative WaitGroup counter";
+ * "sync: WaitGroup misuse: Add called concurrently with Wait" (an Add from
+ * zero while waiters are counted, or one racing the release); "sync:
+ * WaitGroup is reused before previous Wait has returned" (a woken waiter
+ * finds the counter already raised again).
  */
 #include "../../include/goro.h"
 #include "../sched/park.h"
@@ -75,5 +81,9 @@ void goro_wg_wait(goro_wg *wg) {
   wg->_head = q.head;
   wg->_tail = q.tail;
   goro__block(&w, wg_unlock, wg, "sync.WaitGroup.Wait");
+  /* The releaser set the state to 0 before waking us: anything else is an
+   * Add for the next round before this Wait returned (Go's check). */
+  if (load_seq(&wg->_state) != 0)
+    goro__fatal("sync: WaitGroup is reused before previous Wait has returned");
   goro__hb_acquire(wg);
 }

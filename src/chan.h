@@ -1,0 +1,255 @@
+/*
+ * chan.h: the channel object and the locked operations that chan.c and
+ * select.c share. The design (the waiter protocol, lock order, invariants
+ * and the fast paths) is written down at the top of chan.c and in
+ * docs/channels.md; this header only states what each piece guarantees.
+ */
+#ifndef GORO_CHAN_H
+#define GORO_CHAN_H
+
+#include "../include/goro.h"
+#include "sched/park.h"
+
+#include <errno.h>
+#include <string.h>
+
+/*
+ * The channel (Go's hchan).
+ *
+ * Invariants, with c->lock free:
+ *  (Q) A waiter in sendq is a sender that found no receiver and no room;
+ *      a waiter in recvq is a receiver that found no sender and no value.
+ *      So at least one of sendq and recvq is empty, except (a) a select
+ *      that sends and receives on this same channel waits in both, and (b)
+ *      a select's waiter whose select was already won elsewhere may sit in
+ *      either queue until its owner removes it (wakers skip such waiters).
+ *  (B) Buffered: qcount <= dataqsiz; values sit at buf[recvx], ...,
+ *      buf[recvx + qcount - 1] (mod dataqsiz); sendx == (recvx + qcount)
+ *      mod dataqsiz. A waiting sender implies qcount == dataqsiz; a waiting
+ *      receiver implies qcount == 0 (up to the exceptions of (Q)).
+ *  (C) Closed: both queues are empty and stay empty (close woke everyone,
+ *      and no operation enqueues on a closed channel). closed never goes
+ *      back to 0.
+ *
+ * Fields say how they are accessed: [lock] only under c->lock; [imm]
+ * written once by goro_chan_make; [lock, racy] written under the lock with
+ * relaxed or release stores, read without it by the lock-free fast paths
+ * (see "Fast paths" in chan.c for why each racy read is sound).
+ */
+struct goro_chan {
+  /* First cache line: everything an unbuffered operation touches. */
+  uint32_t lock;     /* [atomic] 0 free, 1 held; see chan_lock */
+  uint32_t closed;   /* [lock, racy] 0 open, 1 closed; store-release */
+  size_t qcount;     /* [lock, racy] values in the ring */
+  size_t dataqsiz;   /* [imm] capacity, 0: unbuffered */
+  size_t elemsize;   /* [imm] may be 0 */
+  goro__waitq recvq; /* [lock, racy head] waiting receivers, FIFO */
+  goro__waitq sendq; /* [lock, racy head] waiting senders, FIFO */
+  /* Second line: the ring's indexes and the reference count. */
+  size_t sendx, recvx; /* [lock] ring indexes */
+  uint32_t refs;       /* [atomic] references; frees at 0 */
+  /* The ring follows at GORO__CHAN_HDR bytes from the start. */
+};
+
+/* Where the ring starts: the header rounded up to whole cache lines. */
+#define GORO__CHAN_HDR                                                         \
+  ((sizeof(struct goro_chan) + GORO_CACHELINE - 1) &                           \
+   ~(size_t)(GORO_CACHELINE - 1))
+
+/* ---- the channel lock ----------------------------------------------------
+ * Not a goro__lock: that one's release is an atomic exchange (it must see
+ * whether someone sleeps on the lock), and on the machines measured an
+ * uncontended exchange costs as much as the acquiring CAS, about a third
+ * of a buffered send. A channel lock is held for a few dozen instructions
+ * and never while blocking (park.h releases it once the context is saved),
+ * so its waiters spin, then yield, then poll with short sleeps, and never
+ * need waking: release is a plain store-release. The acquiring CAS pairs
+ * with that store (acquire/release), like any mutex. */
+GORO_HIDDEN void goro__chan_lock_slow(goro_chan *c);
+static inline void chan_lock(goro_chan *c) {
+  uint32_t z = 0;
+  if (likely(cas_acq_rel(&c->lock, &z, 1)))
+    return;
+  goro__chan_lock_slow(c);
+}
+static inline void chan_unlock(goro_chan *c) { store_rel(&c->lock, 0); }
+
+/* ---- element copies ----------------------------------------------------
+ * Values travel between the caller's memory and the ring, or straight from
+ * one goroutine's memory to another's (a parked sender's elem to a
+ * receiver's out, or the sender's elem into a parked receiver's out).
+ * A NULL destination discards; a NULL source sends the zero value. The
+ * common sizes are copied inline (no call to memcpy). */
+static inline void goro__elem_copy(void *dst, const void *src, size_t n) {
+  if (!dst || n == 0)
+    return;
+  if (unlikely(!src)) {
+    memset(dst, 0, n);
+    return;
+  }
+  switch (n) {
+  case 8:
+    __builtin_memcpy(dst, src, 8);
+    return;
+  case 4:
+    __builtin_memcpy(dst, src, 4);
+    return;
+  case 16:
+    __builtin_memcpy(dst, src, 16);
+    return;
+  case 1:
+    __builtin_memcpy(dst, src, 1);
+    return;
+  case 2:
+    __builtin_memcpy(dst, src, 2);
+    return;
+  default:
+    memcpy(dst, src, n);
+  }
+}
+
+static inline void goro__elem_zero(void *dst, size_t n) {
+  if (dst && n)
+    memset(dst, 0, n);
+}
+
+static inline char *goro__chan_slot(goro_chan *c, size_t i) {
+  return (char *)c + GORO__CHAN_HDR + i * c->elemsize;
+}
+
+/* ---- select's shared word -----------------------------------------------
+ * A select's waiters all point their `selectdone` at the `done` member of
+ * one goro__selstate on the selector's stack. done is 0 while the select
+ * waits; the waker that CASes it from 0 to (case index + 1) owns the
+ * wake-up and tells the selector which case fired. The CAS (acq_rel) pairs
+ * with the other wakers' CASes on the same word: exactly one succeeds.
+ *
+ * `primary` is the waiter the selector passed to goro__block. It matters
+ * for a thread: goro__block sleeps on the futex of that one waiter, and
+ * goro__wake wakes the futex of the waiter it is given, so a thread that
+ * waits on several waiters must be woken through the one it sleeps on
+ * (see goro__chan_wake). For a goroutine any of its waiters would do. */
+typedef struct goro__selstate {
+  uint32_t done;         /* [atomic] 0, or winning case index + 1 */
+  goro__waiter *primary; /* [owner; read by the winning waker] */
+} goro__selstate;
+
+/* Pops the first waiter of q that may still be woken (Go's dequeue): a
+ * plain waiter always, a select's waiter only if this call wins its select
+ * (the CAS on selectdone). A select waiter that lost is dropped from q
+ * here; its owner finds it unlinked later. c->lock held. */
+static inline goro__waiter *goro__chan_dequeue(goro__waitq *q) {
+  for (;;) {
+    goro__waiter *w = q->head;
+    if (!w)
+      return NULL;
+    goro__waitq_remove(q, w);
+    if (w->selectdone) {
+      uint32_t zero = 0;
+      /* acq_rel: pairs with the CASes of wakers on the select's other
+       * channels; the winner's later writes to the waiter reach the
+       * selector through goro__wake. */
+      if (!cas_acq_rel(w->selectdone, &zero, (uint32_t)w->index + 1))
+        continue;
+    }
+    return w;
+  }
+}
+
+/* Wakes a waiter that goro__chan_dequeue returned, once the channel lock
+ * is released. Must not touch w afterwards (park.h, rule 3). */
+static inline void goro__chan_wake(goro__waiter *w) {
+  if (w->selectdone && !w->g) {
+    /* A thread in select sleeps on its primary waiter's futex. */
+    goro__selstate *st =
+        (goro__selstate *)(void *)((char *)w->selectdone -
+                                   offsetof(goro__selstate, done));
+    w = st->primary;
+  }
+  goro__wake(w);
+}
+
+/* ---- the locked operations ------------------------------------------------
+ * Both run with c->lock held and never block. *wake receives a waiter the
+ * caller must pass to goro__chan_wake after releasing the lock(s), or NULL.
+ */
+
+/* Send: 0 sent (to a waiting receiver or into the ring), -EPIPE closed,
+ * -EAGAIN no receiver and no room. */
+static inline int goro__chan_send_locked(goro_chan *c, const void *elem,
+                                         goro__waiter **wake) {
+  *wake = NULL;
+  if (unlikely(c->closed))
+    return -EPIPE;
+  goro__waiter *r = goro__chan_dequeue(&c->recvq);
+  if (r) {
+    /* Straight into the parked receiver's memory. */
+    goro__elem_copy(r->elem, elem, c->elemsize);
+    r->result = 1;
+    *wake = r;
+    return 0;
+  }
+  if (c->qcount < c->dataqsiz) {
+    goro__elem_copy(goro__chan_slot(c, c->sendx), elem, c->elemsize);
+    if (++c->sendx == c->dataqsiz)
+      c->sendx = 0;
+    store_relaxed(&c->qcount, c->qcount + 1);
+    return 0;
+  }
+  return -EAGAIN;
+}
+
+/* Receive: 1 received into out, 0 closed and drained (out zeroed),
+ * -EAGAIN nothing to receive. */
+static inline int goro__chan_recv_locked(goro_chan *c, void *out,
+                                         goro__waiter **wake) {
+  *wake = NULL;
+  goro__waiter *s = goro__chan_dequeue(&c->sendq);
+  if (s) {
+    if (c->dataqsiz == 0) {
+      /* Straight from the parked sender's memory. */
+      goro__elem_copy(out, s->elem, c->elemsize);
+    } else {
+      /* The ring is full (B): take its head, and the sender's value
+       * becomes the tail in the same slot. */
+      char *slot = goro__chan_slot(c, c->recvx);
+      goro__elem_copy(out, slot, c->elemsize);
+      goro__elem_copy(slot, s->elem, c->elemsize);
+      if (++c->recvx == c->dataqsiz)
+        c->recvx = 0;
+      c->sendx = c->recvx;
+    }
+    s->result = 0;
+    *wake = s;
+    return 1;
+  }
+  if (c->qcount > 0) {
+    goro__elem_copy(out, goro__chan_slot(c, c->recvx), c->elemsize);
+    if (++c->recvx == c->dataqsiz)
+      c->recvx = 0;
+    store_relaxed(&c->qcount, c->qcount - 1);
+    return 1;
+  }
+  if (c->closed) {
+    goro__elem_zero(out, c->elemsize);
+    return 0;
+  }
+  return -EAGAIN;
+}
+
+/* Removes w from q if it is still linked (Go's dequeueSudoG): a select's
+ * waiter may already have been dropped by a waker that lost its CAS.
+ * c->lock held. */
+static inline void goro__chan_unlink(goro__waitq *q, goro__waiter *w) {
+  if (w->prev || w->next || q->head == w)
+    goro__waitq_remove(q, w);
+}
+
+/* Blocks the caller forever (a nil channel, an empty select). A thread
+ * blocks too and counts for deadlock detection. Never returns. */
+GORO_HIDDEN GORO_NORETURN void goro__chan_block_forever(const char *reason);
+
+/* Releases c->lock; the unlock function given to goro__block. */
+GORO_HIDDEN void goro__chan_unlock(void *c);
+
+#endif
