@@ -11,7 +11,7 @@
 #define N 400
 static pid_t tids[N];
 static goro_wg wg = GORO_WG_INIT;
-static unsigned long sink[N]; /* one each: no race between them */
+static volatile unsigned long sink[N]; /* one each: no race between them */
 
 static void work(void *arg) {
   tids[(intptr_t)arg] = (pid_t)syscall(SYS_gettid);

@@ -186,7 +186,8 @@ bool goro__can_spin(int iter) {
 static void globrunq_put_batch(goro__g *head, goro__g *tail, uint32_t n);
 
 /* The ring is full: move half of it plus g to the global queue. */
-static bool runq_put_slow(goro__p *p, goro__g *g, uint32_t h, uint32_t t) {
+GORO_NOINLINE static bool runq_put_slow(goro__p *p, goro__g *g, uint32_t h,
+                                       uint32_t t) {
   goro__g *batch[GORO__RUNQ / 2 + 1];
   uint32_t n = (t - h) / 2;
   for (uint32_t i = 0; i < n; i++)
@@ -320,7 +321,7 @@ void goro__seed_point(void) {
 
 /* Moves a random entry of p's queue to its head (seed mode only: no other
  * thread touches p's queue then). */
-static void seed_shuffle(goro__p *p) {
+GORO_NOINLINE static void seed_shuffle(goro__p *p) {
   uint32_t h = p->runqhead, t = p->runqtail;
   goro__g *next = p->runnext;
   uint32_t n = t - h + (next ? 1 : 0);
@@ -527,7 +528,7 @@ static void grecord_put(goro__p *p, goro__g *g) {
 
 static inline uint32_t stk_count(goro__p *p) { return p->stk_hi - p->stk_lo; }
 
-static void stk_spill(goro__p *p) {
+GORO_NOINLINE static void stk_spill(goro__p *p) {
   void *slots[STK_BATCH];
   for (int i = 0; i < STK_BATCH; i++)
     slots[i] = p->stk[p->stk_lo++ & STK_MASK];
@@ -589,7 +590,7 @@ static int stk_reclaim_idle(void **out) {
 static void g_start(void);
 
 /* Lays out g's first frame, on the hottest slot p has. */
-static void first_frame(goro__p *p, goro__g *g) {
+GORO_NOINLINE static void first_frame(goro__p *p, goro__g *g) {
   if (p && stk_count(p) > 0) {
     void *hot = p->stk[--p->stk_hi & STK_MASK];
     stk_push_cold(p, g->slot);
@@ -664,7 +665,7 @@ static inline void finish_switch(goro__m *m) {
 
 /* Drops a goroutine abandoned by goro_run: it is runnable, so it is in no
  * wait queue, and nothing refers to its stack. */
-static void gdrop(goro__p *p, goro__g *g) {
+GORO_NOINLINE static void gdrop(goro__p *p, goro__g *g) {
   store_relaxed(&p->ngo, p->ngo - 1);
   stk_push_cold(p, g->slot);
   grecord_put(p, g);
@@ -696,11 +697,16 @@ static goro__g *pick_next(goro__p *p, bool *to_g0) {
     seed_shuffle(p);
   for (;;) {
     g = NULL;
-    if (unlikely(p->schedtick % 61 == 0) && load_relaxed(&sched.runqsize)) {
+    if (unlikely(--p->globtick == 0)) {
+      p->globtick = 61;
+      if (!load_relaxed(&sched.runqsize))
+        goto local;
+
       goro__lock_acquire(&sched.lock);
       g = globrunq_get(p, 1);
       goro__lock_release(&sched.lock);
     }
+  local:
     if (!g)
       g = runq_get(p);
     if (likely(!g || g->epoch == load_relaxed(&sched.epoch)))
@@ -1258,6 +1264,7 @@ static goro__p *p_new(int id) {
     return NULL;
   memset(p, 0, sizeof(*p));
   p->id = id;
+  p->globtick = 61;
   p->status = P_DEAD; /* until it joins the idle list */
   p->rand = (uint64_t)goro__nanotime() * 0x9E3779B97F4A7C15ULL + (uint64_t)id;
   return p;

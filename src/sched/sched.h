@@ -99,8 +99,9 @@ struct goro__p {
   uint32_t status;    /* P_* [atomic; see the enum] */
   goro__p *link;      /* idle list [sched.lock] */
   goro__m *m;         /* holder, NULL when idle [owner] */
-  uint32_t schedtick; /* switches made [owner]; the global queue is polled
-                         every 61st */
+  uint32_t schedtick; /* switches made [owner; the monitor reads it] */
+  uint32_t globtick;  /* counts down to the next poll of the global queue
+                         (every 61st switch, as in Go) [owner] */
   uint64_t rand;      /* [owner] */
 
   goro__g *gfree; /* dead goroutine records [owner] */
