@@ -131,8 +131,9 @@ goro_chan *goro_chan_make(size_t elem_size, size_t cap) {
     return NULL;
   size_t size = hdr + elem_size * cap;
   size = (size + GORO_CACHELINE - 1) & ~(size_t)(GORO_CACHELINE - 1);
-  /* Cache-line aligned: the lock and the indexes share one line, and no
-   * other object shares it. */
+  /* Cache-line aligned, so the header's first line (chan.h) holds
+   * everything an unbuffered operation touches and no other object shares
+   * it; the ring starts on a line of its own, aligned for any type. */
   goro_chan *c = aligned_alloc(GORO_CACHELINE, size);
   if (!c)
     return NULL;

@@ -63,8 +63,10 @@
  * released). It must not read this frame after its last unlock, because the
  * frame may be gone then. It unlocks in decreasing lockorder and reads the
  * frame only while it still holds the lowest channel's lock, which it
- * releases last; pass 3 needs that same lock first, so the frame outlives
- * every read (Go's selunlock does the same).
+ * releases last. Before the selector can return, either pass 3 takes that
+ * same lock, or the select was won on that channel, whose waker needed the
+ * lock too; so the frame outlives every read (Go's selunlock does the
+ * same).
  *
  * Memory: pollorder, lockorder and the waiters live on the caller's stack
  * for up to SEL_SMALL cases; larger selects allocate one block (and
@@ -243,25 +245,35 @@ static GORO_NOINLINE int select_block(goro_case *cases,
   if (g)
     g->waiting = NULL;
 
-  /* Pass 3: unlink the losers, one channel lock at a time. */
+  /* Pass 3: unlink the losers, one channel lock at a time (a channel's
+   * cases are adjacent in lockorder). The winner's channel needs no lock
+   * when the winner is our only waiter on it: its waker took it off the
+   * queue and will never look at it again. The lowest channel is then
+   * either locked here or the winner's, whose waker needed the lock the
+   * unlock function releases last: either way that function is done with
+   * this frame before we return (see the top of the file). */
   goro__waiter *winner = NULL;
-  goro_chan *held = NULL;
-  for (uint32_t k = 0; k < n; k++) {
-    uint32_t i = lockorder[k];
-    goro_chan *c = cases[i].chan;
-    if (c != held) {
-      if (held)
-        chan_unlock(held);
-      chan_lock(c);
-      held = c;
+  for (uint32_t k = 0; k < n;) {
+    goro_chan *c = cases[lockorder[k]].chan;
+    uint32_t end = k + 1;
+    while (end < n && cases[lockorder[end]].chan == c)
+      end++;
+    if (end == k + 1 && lockorder[k] == won) {
+      winner = &ws[k];
+      k = end;
+      continue;
     }
-    if (i == won)
-      winner = &ws[k]; /* its waker already took it off the queue */
-    else
-      goro__chan_unlink(cases[i].op == GORO_RECV ? &c->recvq : &c->sendq,
-                        &ws[k]);
+    chan_lock(c);
+    for (; k < end; k++) {
+      uint32_t i = lockorder[k];
+      if (i == won)
+        winner = &ws[k]; /* its waker already took it off the queue */
+      else
+        goro__chan_unlink(cases[i].op == GORO_RECV ? &c->recvq : &c->sendq,
+                          &ws[k]);
+    }
+    chan_unlock(c);
   }
-  chan_unlock(held);
 
   GORO_ASSERT(winner != NULL);
   goro_case *cs = &cases[won];
