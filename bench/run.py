@@ -167,7 +167,26 @@ BENCHES = [
           lambda a: a[0] * a[1],
           "100,000 goroutines each sleep 10 ms ten times; process CPU time "
           "(user+sys) per sleep"),
+    # The network rows (the I/O work): a server in goro or Go, the same load
+    # generator for both; at P=1 server and load are pinned to CPUs 0 and 1.
+    Bench("TCPEcho100", "tcp_echo.c", "ns_per_op", "ns/roundtrip",
+          lambda p, quick: [100, q(quick, 200, 3000)],
+          lambda a: a[0] * a[1],
+          "echo server, a goroutine per connection; 100 connections of "
+          "64-byte ping-pong from a C epoll client; op = one round trip"),
+    Bench("TCPEcho1000", "tcp_echo.c", "ns_per_op", "ns/roundtrip",
+          lambda p, quick: [1000, q(quick, 20, 300)],
+          lambda a: a[0] * a[1],
+          "as TCPEcho100 with 1,000 connections"),
+    Bench("HTTPHello", "http_hello.c", "ns_per_op", "ns/request",
+          lambda p, quick: [100, q(quick, 1, 5)],
+          lambda a: a[0],
+          "HTTP/1.1 hello server (goro + http_parser vs net/http) under "
+          "wrk -t1 -c100; op = one request (1e9 / requests per second)"),
 ]
+
+# Libraries a goro program links besides libgoro (Debian packages).
+GORO_LDLIBS = {"http_hello.c": ["-lhttp_parser"]}
 
 # Planned rows: no program on either side until goro has the feature (the
 # network poller is not in API.md yet).
@@ -333,7 +352,8 @@ def build_goro(cc, bindir, logdir, lib, include, benches, broken_reason):
         out = os.path.join(bindir, "goro_" + stem)
         rc, text = sh([cc] + c_flags() + ["-I", include,
                       os.path.join(BENCH_DIR, "goro", src), lib,
-                      "-lpthread", "-lm"] + extra + ["-o", out])
+                      "-lpthread", "-lm"] + GORO_LDLIBS.get(src, []) +
+                      extra + ["-o", out])
         with open(os.path.join(logdir, "goro_" + stem + ".build.log"), "w") as f:
             f.write(text)
         if rc == 0:
@@ -887,7 +907,8 @@ def main(argv=None):
         ap.error("--only matched no benchmark")
     benches = [b for b in BENCHES if b.name in wanted]
     base_defs = [b for b in BASELINES if b.name in wanted]
-    planned = [(n, w) for n, w in PLANNED if n in wanted]
+    planned = [(n, w) for n, w in PLANNED if n in wanted and
+               not any(b.name.startswith(n) for b in BENCHES)]
 
     # Build.
     log("== building (outputs in %s)" % out_dir)
