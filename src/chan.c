@@ -36,10 +36,14 @@
  * Alternatives rejected. A lock-free ring (Vyukov's bounded queue) makes
  * the buffered fast path cheaper under contention but not the waiting,
  * closing and select paths, which need every state change of the channel
- * ordered against the queues; two mechanisms would have to agree, and Go
- * chose one lock for the same reason. Spinning before parking was measured
- * unhelpful: the partner goroutine usually runs on this same processor
- * (runnext), so the only way to let it make progress is to park.
+ * ordered against the queues; two mechanisms would have to agree (and a
+ * lock-free sender could overtake a queued one, breaking FIFO service).
+ * Go chose one lock for the same reasons. Spinning before parking was
+ * tried in select (up to 64 rounds of peeks while other processors run):
+ * it parked just as often and was no faster, because the partner usually
+ * waits to run on this same processor (runnext) until we park.
+ *
+ * The lock itself is not a goro__lock: see "the channel lock" in chan.h.
  *
  * ---------------------------------------------------------------------------
  * The waiter protocol (park.h's contract, as channels use it)
@@ -61,11 +65,12 @@
  *
  * Lock order: a channel lock is an object lock (internal.h: object locks,
  * then sched.lock, then the stack pool lock). Channel operations hold one
- * channel lock; select holds several, always taken in increasing address
- * order with duplicates taken once (select.c), so two selects never wait
- * for each other. goro__block (for a thread) and goro__wake take sched.lock
- * below a channel lock, which the order allows. No channel lock is held
- * while calling user code.
+ * channel lock at a time; only select's step 1b holds several, taken in
+ * increasing address order with duplicates taken once (select.c), so two
+ * selects never wait for each other. goro__block, for a thread, takes
+ * sched.lock below the channel lock(s), which the order allows; wakes
+ * happen after the channel lock is released. No channel lock is held while
+ * calling user code.
  *
  * ---------------------------------------------------------------------------
  * Fast paths (no lock), Go's reasoning
@@ -85,8 +90,11 @@
  *    send that happened before the close is visible), read empty again: a
  *    closed channel only drains, so empty now means closed and drained:
  *    return 0.
- * Racy fields are written with atomic stores under the lock (qcount
- * relaxed, closed release) so these reads are well defined.
+ * qcount and closed are written with atomic stores under the lock (relaxed,
+ * and release), so these reads are well defined. The queue heads are
+ * written by park.h's plain pointer stores; the fast paths read them with
+ * atomic loads, as Go does, relying on an aligned pointer store never
+ * being torn: the value read is one the head really held.
  */
 #include "chan.h"
 

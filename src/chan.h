@@ -23,8 +23,8 @@
  *      that sends and receives on this same channel waits in both, and (b)
  *      a select's waiter whose select was already won elsewhere may sit in
  *      either queue until its owner removes it (wakers skip such waiters).
- *  (B) Buffered: qcount <= dataqsiz; values sit at buf[recvx], ...,
- *      buf[recvx + qcount - 1] (mod dataqsiz); sendx == (recvx + qcount)
+ *  (B) Buffered: qcount <= dataqsiz; values sit in ring slots recvx, ...,
+ *      recvx + qcount - 1 (mod dataqsiz); sendx == (recvx + qcount)
  *      mod dataqsiz. A waiting sender implies qcount == dataqsiz; a waiting
  *      receiver implies qcount == 0 (up to the exceptions of (Q)).
  *  (C) Closed: both queues are empty and stay empty (close woke everyone,
@@ -61,9 +61,10 @@ struct goro_chan {
  * whether someone sleeps on the lock), and on the machines measured an
  * uncontended exchange costs as much as the acquiring CAS, about a third
  * of a buffered send. A channel lock is held for a few dozen instructions
- * and never while blocking (park.h releases it once the context is saved),
- * so its waiters spin, then yield, then poll with short sleeps, and never
- * need waking: release is a plain store-release. The acquiring CAS pairs
+ * and never while blocked (park.h releases it once the context is saved;
+ * a thread's goro__block may briefly wait for sched.lock under it), so its
+ * waiters spin, then yield, then poll with short sleeps, and never need
+ * waking: release is a plain store-release. The acquiring CAS pairs
  * with that store (acquire/release), like any mutex. */
 GORO_HIDDEN void goro__chan_lock_slow(goro_chan *c);
 static inline void chan_lock(goro_chan *c) {
