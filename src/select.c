@@ -5,8 +5,9 @@
  * exactly that one, and returns its index. The protocol, in four passes:
  *
  *  0. Orders. pollorder is a uniformly random permutation of the cases
- *     whose channel is not NULL (an inside-out Fisher-Yates shuffle with
- *     the thread's fast random numbers); NULL cases are never chosen.
+ *     whose channel is not NULL (an inside-out Fisher-Yates shuffle, its
+ *     draws cut from the thread's fast random numbers); NULL cases are
+ *     never chosen.
  *     lockorder (built only when step 1b needs it) is the same cases
  *     sorted by channel address: insertion sort for small selects, heap
  *     sort beyond (no recursion, no allocation, O(n log n)).
@@ -312,8 +313,15 @@ int goro_select(goro_case *cases, size_t n, int flags) {
     lockorder = pollorder + n;
   }
 
-  /* Pass 0: the random poll order, without the NULL cases. */
+  /* Pass 0: the random poll order, without the NULL cases. Each step
+   * needs a uniform j in [0, norder]: take it as the integer part of
+   * x * (norder + 1), where x is a 64-bit random fraction, and keep the
+   * fractional part as the next x. A fresh x is drawn once the ranges used
+   * multiply past 2^32, so every draw still has 32 random bits under it
+   * (bias below 2^-32), and a small select costs one random number instead
+   * of one per case. */
   uint32_t norder = 0;
+  uint64_t x = 0, used = UINT64_MAX;
   for (uint32_t i = 0; i < (uint32_t)n; i++) {
     if (unlikely(cases[i].op != GORO_RECV && cases[i].op != GORO_SEND)) {
       free(big);
@@ -321,7 +329,14 @@ int goro_select(goro_case *cases, size_t n, int flags) {
     }
     if (!cases[i].chan)
       continue;
-    uint32_t j = goro__fastrand_n(norder + 1);
+    if (used > ((uint64_t)1 << 32) / (norder + 1)) {
+      x = goro__fastrand();
+      used = 1;
+    }
+    used *= norder + 1;
+    __uint128_t t = (__uint128_t)x * (norder + 1);
+    uint32_t j = (uint32_t)(t >> 64);
+    x = (uint64_t)t;
     pollorder[norder] = pollorder[j];
     pollorder[j] = i;
     norder++;
