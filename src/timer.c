@@ -101,8 +101,20 @@
 
 #define SHARED GORO__MAX_PROCS
 #define FIRE_BATCH 64
+/* Timers one goro__timers_run fires at most. findrunnable calls it again
+ * at once while timers are due, but each round goes through pick_next, so
+ * the P's schedtick moves and sysmon does not take a long burst of firings
+ * (100,000 sleepers due together) for a goroutine that never yields. */
+#define RUN_BUDGET 1024
 /* How late another busy P's timer may be before this P fires it for it. */
 #define STEAL_GRACE_NS 250000
+/* How late a busy P lets its own timers get before it leaves the goroutine
+ * it is switching to for g0 to fire them: Linux's default timer slack for
+ * user threads. When the first one is 50 us late, every timer due by then
+ * fires in the same trip, so with 100,000 sleepers a trip fires dozens
+ * instead of one or two (each trip is a switch to g0 and a findrunnable).
+ * A sleep never ends early; an idle P fires exactly on time. */
+#define BUSY_SLACK_NS 50000
 
 enum {
   T_IDLE = 0,
@@ -113,17 +125,29 @@ enum {
   T_SEQ1 = 8, /* one step of the sequence number above the state bits */
 };
 
+/* What an entry holds, in the low bits of tentry.v (timers are 8-byte
+ * and goroutine records 64-byte aligned). */
+enum {
+  E_TIMER = 0,   /* an untracked timer (GORO__TIMER_NOSTOP) */
+  E_TRACKED = 1, /* a tracked timer: its idx follows it around the heap */
+  E_SLEEP = 2,   /* a sleeping goroutine: no timer record at all */
+  E_KIND = 3,
+};
+
 typedef struct tentry {
   int64_t when;
-  uintptr_t t; /* the timer; | 1 if tracked */
+  uintptr_t v; /* a timer or a goroutine, | E_* */
 } tentry;
 
 struct goro__theap {
   goro__lock lock;
-  uint32_t n, cap; /* [lock] */
-  tentry *e;       /* [lock] e[0] the earliest */
+  uint32_t n, cap; /* heap entries and room [lock] */
+  tentry *e;       /* [lock] the 4-ary heap, e[0] the earliest */
   void *mem;       /* [lock] the block e points into */
-  int64_t next;    /* e[0].when or INT64_MAX [atomic; written under lock] */
+  tentry *q;       /* [lock] the FIFO lane: a ring of qcap (a power of 2) */
+  uint32_t qhead, qlen, qcap; /* [lock] */
+  int64_t next; /* earliest when of both, or INT64_MAX [atomic; written
+                   under lock] */
 } GORO_ALIGNED_CL;
 
 static goro__theap heaps[GORO__MAX_PROCS + 1] = {
@@ -151,13 +175,13 @@ static inline int64_t sat_add(int64_t a, int64_t b) {
  * ==================================================================== */
 
 static inline goro__timer *ent_timer(uintptr_t v) {
-  return (goro__timer *)(v & ~(uintptr_t)1);
+  return (goro__timer *)(v & ~(uintptr_t)E_KIND);
 }
 
 static inline void put(goro__theap *h, uint32_t i, tentry x) {
   h->e[i] = x;
-  if (x.t & 1)
-    ent_timer(x.t)->idx = (int32_t)i;
+  if ((x.v & E_KIND) == E_TRACKED)
+    ent_timer(x.v)->idx = (int32_t)i;
 }
 
 static void sift_up(goro__theap *h, uint32_t i, tentry x) {
@@ -192,7 +216,7 @@ static void sift_down(goro__theap *h, uint32_t i, tentry x) {
   put(h, i, x);
 }
 
-static int grow(goro__theap *h) {
+static int grow_heap(goro__theap *h) {
   if (h->cap >= (1u << 30))
     return -ENOMEM;
   uint32_t cap = h->cap ? h->cap * 2 : 64;
@@ -211,23 +235,58 @@ static int grow(goro__theap *h) {
   return 0;
 }
 
+static int grow_fifo(goro__theap *h) {
+  if (h->qcap >= (1u << 30))
+    return -ENOMEM;
+  uint32_t cap = h->qcap ? h->qcap * 2 : 64;
+  tentry *q = malloc((size_t)cap * sizeof(tentry));
+  if (!q)
+    return -ENOMEM;
+  for (uint32_t i = 0; i < h->qlen; i++)
+    q[i] = h->q[(h->qhead + i) & (h->qcap - 1)];
+  free(h->q);
+  h->q = q;
+  h->qhead = 0;
+  h->qcap = cap;
+  return 0;
+}
+
+static inline int64_t fifo_head_when(goro__theap *h) {
+  return h->qlen ? h->q[h->qhead].when : INT64_MAX;
+}
+
+static inline int64_t earliest(goro__theap *h) {
+  return min64(h->n ? h->e[0].when : INT64_MAX, fifo_head_when(h));
+}
+
 static inline void publish_next(goro__theap *h) {
-  store_rel(&h->next, h->n ? h->e[0].when : INT64_MAX);
+  store_rel(&h->next, earliest(h));
 }
 
-/* Inserts t (room available). Returns true if it lowered h->next. */
-static bool heap_push(goro__theap *h, goro__timer *t) {
-  tentry x = {t->when,
-              (uintptr_t)t | (uintptr_t)!(t->flags & GORO__TIMER_NOSTOP)};
-  sift_up(h, h->n++, x);
-  if (t->when < h->next) {
-    store_rel(&h->next, t->when);
-    return true;
+/* Inserts x. Untracked entries that come in deadline order (sleeps of one
+ * duration: the common case) go to the FIFO lane, O(1) both ways; the rest
+ * to the heap. Returns 1 if it lowered h->next, 0 if not, -ENOMEM. */
+static int tq_push(goro__theap *h, tentry x) {
+  bool lane = (x.v & E_KIND) != E_TRACKED &&
+              (h->qlen == 0 ||
+               h->q[(h->qhead + h->qlen - 1) & (h->qcap - 1)].when <= x.when);
+  if (lane) {
+    if (h->qlen == h->qcap && grow_fifo(h) != 0)
+      return -ENOMEM;
+    h->q[(h->qhead + h->qlen++) & (h->qcap - 1)] = x;
+  } else {
+    if (h->n == h->cap && grow_heap(h) != 0)
+      return -ENOMEM;
+    sift_up(h, h->n++, x);
   }
-  return false;
+  if (x.when < h->next) {
+    store_rel(&h->next, x.when);
+    return 1;
+  }
+  return 0;
 }
 
-/* Removes entry i; the caller publishes next. */
+/* Removes heap entry i; the caller publishes next. */
 static void heap_remove(goro__theap *h, uint32_t i) {
   uint32_t last = --h->n;
   if (i == last)
@@ -237,6 +296,27 @@ static void heap_remove(goro__theap *h, uint32_t i) {
     sift_up(h, i, x);
   else
     sift_down(h, i, x);
+}
+
+/* Takes the earliest entry (there is one); the caller publishes next. */
+static tentry tq_pop(goro__theap *h) {
+  tentry x;
+  if (h->qlen && (h->n == 0 || h->q[h->qhead].when <= h->e[0].when)) {
+    x = h->q[h->qhead];
+    h->qhead = (h->qhead + 1) & (h->qcap - 1);
+    h->qlen--;
+  } else {
+    x = h->e[0];
+    heap_remove(h, 0);
+  }
+  return x;
+}
+
+static inline tentry timer_entry(goro__timer *t) {
+  tentry x = {t->when, (uintptr_t)t | ((t->flags & GORO__TIMER_NOSTOP)
+                                            ? (uintptr_t)E_TIMER
+                                            : (uintptr_t)E_TRACKED)};
+  return x;
 }
 
 /* ======================================================================
@@ -254,8 +334,13 @@ static int64_t scan_exact(void) {
 }
 
 static int64_t gmin_recompute(void) {
-  goro__lock_acquire(&tg.lock);
+  /* Nothing to do if gmin is already exact (the common case); a lower
+   * scan means an adder is on its way to lower gmin itself. */
   int64_t m = scan_exact();
+  if (m <= load_acq(&tg.gmin))
+    return m;
+  goro__lock_acquire(&tg.lock);
+  m = scan_exact();
   if (m != tg.gmin)
     store_rel(&tg.gmin, m);
   goro__lock_release(&tg.lock);
@@ -296,11 +381,11 @@ int goro__timer_add(goro__timer *t) {
   GORO_ASSERT((load_relaxed(&t->state) & T_STMASK) == T_IDLE);
   goro__theap *h = heap_here();
   goro__lock_acquire(&h->lock);
-  if (h->n == h->cap && grow(h) != 0) {
+  int first = tq_push(h, timer_entry(t));
+  if (first < 0) {
     goro__lock_release(&h->lock);
-    return -ENOMEM;
+    return first;
   }
-  bool first = heap_push(h, t);
   store_relaxed(&t->heap, h);
   /* Release: heap before state, for del's unlocked read of t->heap. */
   store_rel(&t->state, (t->state & ~(uint32_t)T_STMASK) | T_PENDING);
@@ -373,18 +458,18 @@ static void unlock_heap(void *h) {
   goro__lock_release(&((goro__theap *)h)->lock);
 }
 
-bool goro__timer_add_and_park(goro__timer *t, const char *reason) {
+bool goro__sleep_until(int64_t when, const char *reason) {
+  goro__g *g = goro__g_get();
   goro__theap *h = heap_here();
   goro__lock_acquire(&h->lock);
-  if (h->n == h->cap && grow(h) != 0) {
+  tentry x = {when, (uintptr_t)g | E_SLEEP};
+  int first = tq_push(h, x);
+  if (first < 0) {
     goro__lock_release(&h->lock);
     return false;
   }
-  bool first = heap_push(h, t);
-  store_relaxed(&t->heap, h);
-  store_rel(&t->state, (t->state & ~(uint32_t)T_STMASK) | T_PENDING);
   if (first)
-    gmin_lower(t->when); /* heap lock -> tg.lock, then sched.lock */
+    gmin_lower(when); /* heap lock -> tg.lock, then sched.lock */
   goro__park(unlock_heap, h, reason);
   return true;
 }
@@ -401,18 +486,18 @@ static void finish(goro__timer *t, uint32_t running, goro__theap *home,
    * (then it differs and is someone else's now). */
   uint32_t s = load_acq(&t->state);
   if (s == running && t->period > 0) {
-    goro__lock_acquire(&home->lock);
-    if (home->n == home->cap && grow(home) != 0) {
-      goro__lock_release(&home->lock);
-      store_rel(&t->state, seq | T_IDLE); /* no memory: the ticker stops */
-      return;
-    }
     /* Next multiple of the period after now: missed ticks are skipped. */
     if (t->when + t->period > now)
       t->when += t->period;
     else
       t->when += t->period * ((now - t->when) / t->period + 1);
-    bool first = heap_push(home, t);
+    goro__lock_acquire(&home->lock);
+    int first = tq_push(home, timer_entry(t));
+    if (first < 0) {
+      goro__lock_release(&home->lock);
+      store_rel(&t->state, seq | T_IDLE); /* no memory: the ticker stops */
+      return;
+    }
     t->heap = home;
     store_rel(&t->state, seq | T_PENDING);
     goro__lock_release(&home->lock);
@@ -424,23 +509,23 @@ static void finish(goro__timer *t, uint32_t running, goro__theap *home,
   }
 }
 
-/* Fires the timers of h due by `limit`. Returns how many. */
+/* Fires the timers of h due by `limit`, at most about *budget of them.
+ * Returns how many. */
 static int fire_heap(goro__theap *h, int64_t limit, int64_t now,
-                     goro__theap *home) {
+                     goro__theap *home, int *budget) {
   int fired = 0;
   for (;;) {
-    if (load_acq(&h->next) > limit)
+    if (*budget <= 0 || load_acq(&h->next) > limit)
       return fired;
-    goro__timer *batch[FIRE_BATCH];
+    uintptr_t batch[FIRE_BATCH];
     int n = 0;
     uint32_t running = 0;
     goro__lock_acquire(&h->lock);
-    while (n < FIRE_BATCH && h->n && h->e[0].when <= limit) {
-      tentry x = h->e[0];
-      heap_remove(h, 0);
-      goro__timer *t = ent_timer(x.t);
-      batch[n++] = t;
-      if (x.t & 1) {
+    while (n < FIRE_BATCH && earliest(h) <= limit) {
+      tentry x = tq_pop(h);
+      batch[n++] = x.v;
+      if ((x.v & E_KIND) == E_TRACKED) {
+        goro__timer *t = ent_timer(x.v);
         t->heap = NULL;
         t->idx = -1;
         running = ((t->state & ~(uint32_t)T_STMASK) + T_SEQ1) | T_RUNNING;
@@ -451,17 +536,26 @@ static int fire_heap(goro__theap *h, int64_t limit, int64_t now,
     publish_next(h);
     goro__lock_release(&h->lock);
     for (int i = 0; i < n; i++) {
-      goro__timer *t = batch[i];
-      if (i == n - 1 && running) {
+      uintptr_t v = batch[i];
+      goro__timer *t = ent_timer(v);
+      switch (v & E_KIND) {
+      case E_SLEEP:
+        /* The sleeper itself: no timer record to read (one cache miss
+         * less per sleep). It may return from goro_sleep at once. */
+        goro__ready((goro__g *)t);
+        break;
+      case E_TIMER:
+        t->f(t, now); /* untracked: forgotten; f may free t */
+        break;
+      default:
         tls_running = t;
         t->f(t, now);
         tls_running = NULL;
         finish(t, running, home, now);
-      } else {
-        t->f(t, now); /* untracked: forgotten; f may free t */
       }
     }
     fired += n;
+    *budget -= n;
   }
 }
 
@@ -496,20 +590,31 @@ int goro__timers_run(int64_t now) {
   if (!p)
     return 0;
   goro__theap *home = &heaps[p->id];
-  int fired = fire_heap(home, now, now, home);
-  fired += fire_heap(&heaps[SHARED], now, now, home);
+  int budget = RUN_BUDGET;
+  int fired = fire_heap(home, now, now, home, &budget);
+  fired += fire_heap(&heaps[SHARED], now, now, home, &budget);
   bool idle = runq_is_empty(p);
   uint32_t hi = load_acq(&tg.hi);
   uint32_t start = hi ? goro__fastrand_n(hi) : 0;
-  for (uint32_t k = 0; k < hi; k++) {
+  for (uint32_t k = 0; k < hi && budget > 0; k++) {
     uint32_t i = (start + k) % hi;
     if ((int)i == p->id || load_relaxed(&heaps[i].next) > now)
       continue;
     int64_t limit = idle || heap_orphaned(i) ? now : now - STEAL_GRACE_NS;
-    fired += fire_heap(&heaps[i], limit, now, home);
+    fired += fire_heap(&heaps[i], limit, now, home, &budget);
   }
   gmin_recompute();
   return fired;
+}
+
+/* What a busy P at a goroutine switch fires for (see the top of the
+ * file): its own heap and the shared one, with BUSY_SLACK_NS, and any
+ * timer overdue by STEAL_GRACE_NS (gmin). Four loads. */
+static inline int64_t hot_next(goro__m *m, int64_t gmin) {
+  int64_t r = load_relaxed(&heaps[SHARED].next);
+  if (m->p)
+    r = min64(r, load_relaxed(&heaps[m->p->id].next));
+  return min64(sat_add(r, BUSY_SLACK_NS), sat_add(gmin, STEAL_GRACE_NS));
 }
 
 int64_t goro__timers_next(void) {
@@ -517,13 +622,7 @@ int64_t goro__timers_next(void) {
   if (m && m->curg) {
     /* A goroutine at a switch (pick_next): the cheap check. */
     int64_t g = load_relaxed(&tg.gmin);
-    if (g == INT64_MAX)
-      return g;
-    int64_t r = min64(sat_add(g, STEAL_GRACE_NS),
-                      load_relaxed(&heaps[SHARED].next));
-    if (m->p)
-      r = min64(r, load_relaxed(&heaps[m->p->id].next));
-    return r;
+    return g == INT64_MAX ? g : hot_next(m, g);
   }
   if (m && m->p) {
     /* g0 with a P (findrunnable): exactly what goro__timers_run would
@@ -541,23 +640,53 @@ int64_t goro__timers_next(void) {
       gmin_recompute(); /* gmin was stale: a deleted or fired timer */
     return r;
   }
-  /* No P: the poll M's deadline (stopm, under sched.lock). Exact, and
-   * gmin with it, which is what (P) needs. */
+  /* No P: the deadline of an M about to sleep (stopm, under sched.lock),
+   * which then becomes the poll M. If no P is idle, it could not fire
+   * anything when it wakes (it would find no P, sleep again until the
+   * next timer, and so on: a busy loop of short futex sleeps, while the
+   * busy Ps fire their own timers at their next switch and steal a stuck
+   * one's). So, as in Go, it sleeps without a deadline; the M that next
+   * idles a P computes one. Otherwise: exact, with gmin made exact too,
+   * which is what (P) needs. */
+  if (load_seq(&goro__sched.npidle) == 0)
+    return INT64_MAX;
   return gmin_recompute();
 }
 
+/* CLOCK_MONOTONIC_COARSE is CLOCK_MONOTONIC as of the last tick: it lags
+ * by at most its resolution. Set once (racy, idempotent). */
+static int64_t coarse_window;
+
+static GORO_NOINLINE int64_t coarse_window_init(void) {
+  struct timespec ts;
+  int64_t w = 10000000; /* HZ=100, if the resolution cannot be read */
+  if (clock_getres(CLOCK_MONOTONIC_COARSE, &ts) == 0)
+    w = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  w += 1000000; /* margin */
+  store_relaxed(&coarse_window, w);
+  return w;
+}
+
 bool goro__timers_pending(void) {
-  return load_relaxed(&tg.gmin) != INT64_MAX;
+  int64_t g = load_relaxed(&tg.gmin);
+  if (g == INT64_MAX)
+    return false;
+  goro__m *m = goro__m_get();
+  if (!m || !m->curg)
+    return true; /* checkdead, g0: does any timer exist? */
+  /* A goroutine at a switch (pick_next reads the precise clock, 44 ns in
+   * a VM, only if this says yes): no, if nothing this P would fire can be
+   * due within a tick of the coarse clock (5 ns). So a far-off timer (a
+   * ticker, a long timeout) costs a switch nothing. */
+  int64_t w = load_relaxed(&coarse_window);
+  if (unlikely(!w))
+    w = coarse_window_init();
+  return hot_next(m, g) <= goro__nanotime_coarse() + w;
 }
 
 /* ======================================================================
  * time.Sleep
  * ==================================================================== */
-
-static void sleep_fire(goro__timer *t, int64_t now) {
-  (void)now;
-  goro__ready(t->arg); /* the last access: the sleeper may return now */
-}
 
 void goro_sleep(int64_t ns) {
   if (ns <= 0)
@@ -573,10 +702,7 @@ void goro_sleep(int64_t ns) {
       ;
     return;
   }
-  goro__timer t;
-  goro__timer_init(&t, sleep_fire, g, GORO__TIMER_NOSTOP);
-  t.when = deadline;
-  if (goro__timer_add_and_park(&t, "sleep"))
+  if (goro__sleep_until(deadline, "sleep"))
     return;
   /* No memory for the heap to grow: let others run until the deadline. */
   while (goro__nanotime() < deadline)

@@ -101,11 +101,12 @@ GORO_HIDDEN bool goro__timer_del(goro__timer *t);
  * -ENOMEM (t is then disarmed). Not from inside t's own f. */
 GORO_HIDDEN int goro__timer_reset(goro__timer *t, int64_t when);
 
-/* For goroutine sleeps: arms t and parks the caller in one step, the heap
- * lock released only once the goroutine's context is saved (so f cannot
- * ready it before it is parked). Returns false (nothing armed, not
- * parked) if the heap could not grow. */
-GORO_HIDDEN bool goro__timer_add_and_park(goro__timer *t, const char *reason);
+/* Parks the calling goroutine until `when` (goro_sleep). No timer record:
+ * the heap entry names the goroutine, and firing it is goro__ready. The
+ * heap lock is released only once the goroutine's context is saved, so it
+ * cannot be readied before it is parked. Returns false (not parked) if the
+ * heap could not grow. */
+GORO_HIDDEN bool goro__sleep_until(int64_t when, const char *reason);
 
 /* proc.c: pokes the poll M when a timer is added that fires before the
  * poll M's deadline, or wakes a P when none is running. */

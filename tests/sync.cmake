@@ -6,3 +6,12 @@ goro_test(sync_once SOURCES sync_once.c TIMEOUT 60)
 goro_test(sync_cond SOURCES sync_cond.c TIMEOUT 60)
 goro_test(sync_wg SOURCES sync_wg.c TIMEOUT 60)
 goro_test(sync_fatal SOURCES sync_fatal.c TIMEOUT 60)
+goro_test(time_sleep SOURCES time_sleep.c TIMEOUT 60)
+goro_test(time_after SOURCES time_after.c TIMEOUT 60)
+goro_test(time_timer SOURCES time_timer.c TIMEOUT 60)
+goro_test(time_many SOURCES time_many.c TIMEOUT 120)
+
+# Not a test: the sync/time work's measuring program (tests/sync_perf.sh,
+# docs/sync.md, docs/timers.md).
+add_executable(sync_perf sync_perf.c)
+target_link_libraries(sync_perf PRIVATE goro_static)
