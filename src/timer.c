@@ -358,19 +358,21 @@ static void gmin_lower(int64_t when) {
     goro__timer_added(when);
 }
 
+/* P p's heap, counted in tg.hi. Every path that adds to a P's heap gets
+ * it here: hi is raised before the heap's next can be published, so a
+ * scan that sees a timer's effect on gmin also scans its heap. */
+static goro__theap *heap_of(goro__p *p) {
+  uint32_t id = (uint32_t)p->id;
+  uint32_t hi = load_acq(&tg.hi);
+  while (id >= hi && !cas_acq_rel(&tg.hi, &hi, id + 1))
+    ;
+  return &heaps[id];
+}
+
 /* The heap this context adds to: its P's, or the shared one. */
 static goro__theap *heap_here(void) {
   goro__m *m = goro__m_get();
-  if (m && m->p) {
-    uint32_t id = (uint32_t)m->p->id;
-    uint32_t hi = load_acq(&tg.hi);
-    /* Raise hi before the heap's next can be published, so a scan that
-     * sees the timer's effect on gmin also scans its heap. */
-    while (id >= hi && !cas_acq_rel(&tg.hi, &hi, id + 1))
-      ;
-    return &heaps[id];
-  }
-  return &heaps[SHARED];
+  return m && m->p ? heap_of(m->p) : &heaps[SHARED];
 }
 
 /* ======================================================================
@@ -589,7 +591,7 @@ int goro__timers_run(int64_t now) {
   goro__p *p = m ? m->p : NULL;
   if (!p)
     return 0;
-  goro__theap *home = &heaps[p->id];
+  goro__theap *home = heap_of(p); /* periodic timers re-arm here */
   int budget = RUN_BUDGET;
   int fired = fire_heap(home, now, now, home, &budget);
   fired += fire_heap(&heaps[SHARED], now, now, home, &budget);

@@ -15,3 +15,7 @@ goro_test(time_many SOURCES time_many.c TIMEOUT 120)
 # docs/sync.md, docs/timers.md).
 add_executable(sync_perf sync_perf.c)
 target_link_libraries(sync_perf PRIVATE goro_static)
+goro_test(ctx_tree SOURCES ctx_tree.c TIMEOUT 60)
+goro_test(sync_sema SOURCES sync_sema.c TIMEOUT 60)
+goro_test(sync_group SOURCES sync_group.c TIMEOUT 60)
+goro_test(sync_threads SOURCES sync_threads.c TIMEOUT 60)

@@ -52,6 +52,7 @@
 #include "context.h"
 
 #include "../sched/park.h"
+#include "../sched/sanitizer.h"
 #include "../timer.h"
 
 #include <sched.h>
@@ -198,6 +199,7 @@ void *goro_ctx_value(goro_ctx *ctx, const void *key) {
 /* c->lock held, c not canceled. See the top of the file. */
 static void cancel_locked(goro_ctx *c, int err, int cause,
                           goro__ctxhook **hooks) {
+  goro__hb_release(c); /* ThreadSanitizer: to goro_ctx_wait's acquire */
   store_rel(&c->err, err);
   c->cause = cause;
   if (c->done)
@@ -393,11 +395,13 @@ int goro_ctx_wait(goro_ctx *ctx) {
   if (c->err) {
     int err = c->err;
     goro__lock_release(&c->lock);
+    goro__hb_acquire(c);
     return err;
   }
   hook_link(c, &h);
   goro__block(&w, ctx_unlock, c, "context.Done");
   goro__ctx_hook_del(&h);
+  goro__hb_acquire(c);
   return load_acq(&c->err);
 }
 

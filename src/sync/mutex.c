@@ -29,7 +29,9 @@
  * Every RMW on state is sequentially consistent (Go's atomics are). Lock's
  * successful CAS acquires; Unlock's add releases: they pair with each
  * other, and the hand-off in starvation mode is ordered by the semaphore
- * (its lock and the wake-up).
+ * (its lock and the wake-up). For ThreadSanitizer builds, Lock ends with
+ * goro__hb_acquire(m) and Unlock starts with goro__hb_release(m), the
+ * edges Go's race annotations draw (sanitizer.h; nothing otherwise).
  */
 #include "sema.h"
 
@@ -80,8 +82,10 @@ static GORO_NOINLINE void lock_slow(goro_mutex *m, const char *reason) {
     }
     if (!cas_seq(state, &old, new))
       continue; /* old was reloaded by the failed CAS */
-    if (!(old & (M_LOCKED | M_STARVING)))
+    if (!(old & (M_LOCKED | M_STARVING))) {
+      goro__hb_acquire(m);
       return; /* took it with the CAS */
+    }
     /* Waited before: back to the head of the queue. */
     bool lifo = wait_start != 0;
     if (!wait_start)
@@ -98,6 +102,7 @@ static GORO_NOINLINE void lock_slow(goro_mutex *m, const char *reason) {
       if (!starving || (old >> M_WAITER_SHIFT) == 1)
         delta -= M_STARVING; /* last waiter, or not late: back to normal */
       fetch_add_seq(state, delta);
+      goro__hb_acquire(m);
       return;
     }
     awoke = true;
@@ -107,16 +112,20 @@ static GORO_NOINLINE void lock_slow(goro_mutex *m, const char *reason) {
 
 void goro__mutex_lock_as(goro_mutex *m, const char *reason) {
   int32_t zero = 0;
-  if (likely(cas_seq(&m->_s._word, &zero, M_LOCKED)))
+  if (likely(cas_seq(&m->_s._word, &zero, M_LOCKED))) {
+    goro__hb_acquire(m);
     return;
+  }
   lock_slow(m, reason);
 }
 
 void goro_mutex_lock(goro_mutex *m) {
   int32_t zero = 0;
   /* The fast path: one CAS. Acquire pairs with Unlock's release. */
-  if (likely(cas_acq_rel(&m->_s._word, &zero, M_LOCKED)))
+  if (likely(cas_acq_rel(&m->_s._word, &zero, M_LOCKED))) {
+    goro__hb_acquire(m);
     return;
+  }
   lock_slow(m, "sync.Mutex.Lock");
 }
 
@@ -126,7 +135,10 @@ int goro_mutex_trylock(goro_mutex *m) {
     return 0;
   /* No spinning, no waiting: there may be waiters, and then we barge in,
    * as a newcomer in normal mode does. */
-  return cas_seq(&m->_s._word, &old, old | M_LOCKED) ? 1 : 0;
+  if (!cas_seq(&m->_s._word, &old, old | M_LOCKED))
+    return 0;
+  goro__hb_acquire(m);
+  return 1;
 }
 
 static GORO_NOINLINE void unlock_slow(goro_mutex *m, int32_t new,
@@ -156,6 +168,7 @@ static GORO_NOINLINE void unlock_slow(goro_mutex *m, int32_t new,
 }
 
 void goro_mutex_unlock(goro_mutex *m) {
+  goro__hb_release(m);
   /* Release pairs with the acquiring CAS of the next Lock. */
   int32_t new = __atomic_add_fetch(&m->_s._word, -M_LOCKED, __ATOMIC_SEQ_CST);
   if (unlikely(new != 0))
@@ -163,6 +176,7 @@ void goro_mutex_unlock(goro_mutex *m) {
 }
 
 void goro__mutex_unlock_noyield(goro_mutex *m) {
+  goro__hb_release(m);
   int32_t new = __atomic_add_fetch(&m->_s._word, -M_LOCKED, __ATOMIC_SEQ_CST);
   if (unlikely(new != 0))
     unlock_slow(m, new, false);

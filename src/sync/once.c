@@ -16,13 +16,17 @@ static GORO_NOINLINE void once_slow(goro_once *o, void (*fn)(void *),
   if (!o->_done) {
     if (fn)
       fn(arg);
+    goro__hb_release(o);
     store_rel(&o->_done, 1);
   }
   goro_mutex_unlock(&o->_m);
 }
 
 void goro_once_do(goro_once *o, void (*fn)(void *), void *arg) {
-  if (likely(load_acq(&o->_done)))
+  if (likely(load_acq(&o->_done))) {
+    goro__hb_acquire(o); /* ThreadSanitizer builds: fn's effects */
     return;
+  }
   once_slow(o, fn, arg);
+  goro__hb_acquire(o);
 }

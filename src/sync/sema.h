@@ -31,6 +31,7 @@
 
 #include "../../include/goro.h"
 #include "../sched/park.h"
+#include "../sched/sanitizer.h"
 
 #define GORO__SEMQ_LOCK(s) ((goro__lock *)&(s)->_lock)
 

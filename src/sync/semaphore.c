@@ -91,6 +91,7 @@ static int acquire(goro_sema *s, goro_ctx *ctx, int64_t n) {
   if (s->_size - s->_cur >= n && !s->_head) {
     s->_cur += n;
     goro__lock_release(S_LOCK(s));
+    goro__hb_acquire(s);
     return 0;
   }
   if (n > s->_size) {
@@ -115,6 +116,7 @@ static int acquire(goro_sema *s, goro_ctx *ctx, int64_t n) {
     goro_sema_release(s, n);
     return err;
   }
+  goro__hb_acquire(s);
   return 0;
 }
 
@@ -132,10 +134,13 @@ int goro_sema_tryacquire(goro_sema *s, int64_t n) {
   if (ok)
     s->_cur += n;
   goro__lock_release(S_LOCK(s));
+  if (ok)
+    goro__hb_acquire(s);
   return ok;
 }
 
 void goro_sema_release(goro_sema *s, int64_t n) {
+  goro__hb_release(s);
   goro__lock_acquire(S_LOCK(s));
   s->_cur -= n;
   if (s->_cur < 0) {
