@@ -165,8 +165,10 @@ static int region_new(void) {
     warn_maps();
     return -EAGAIN;
   }
-  /* As large as the address space allows, from 1 TiB down to 1 GiB. */
-  for (size_t want = (size_t)1 << 40; want >= REGION_MIN; want >>= 1) {
+  /* 64 GiB (some 240,000 stacks of 256 KiB) or as large as the address
+   * space allows, down to 1 GiB; up to MAX_REGIONS of them. Not larger:
+   * emulators such as qemu-user pay per page of a mapping's size. */
+  for (size_t want = (size_t)1 << 36; want >= REGION_MIN; want >>= 1) {
     size_t nchunks = want / pool.chunk_bytes;
     if (nchunks == 0)
       continue;

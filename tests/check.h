@@ -47,7 +47,13 @@ static inline int child(const char *self, const char *scenario,
     close(pfd[1]);
     for (const char *const *e = env; e && *e; e++)
       putenv((char *)*e);
-    execl(self, self, scenario, (char *)NULL);
+    /* Cross-built tests run under an emulator (qemu-user), which the
+     * host cannot exec a foreign binary without: go through it too. */
+    const char *emu = getenv("GORO_TEST_EMULATOR");
+    if (emu && *emu)
+      execl(emu, emu, self, scenario, (char *)NULL);
+    else
+      execl(self, self, scenario, (char *)NULL);
     _exit(127);
   }
   close(pfd[1]);
