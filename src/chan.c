@@ -189,7 +189,9 @@ static GORO_NOINLINE int send_block(goro_chan *c, const void *elem,
   w.obj = c;
   w.elem = (void *)elem;
   goro__waitq_push(&c->sendq, &w);
+  goro__chan_hb_park(&w);
   goro__block(&w, goro__chan_unlock, c, reason);
+  goro__chan_hb_woken(&w);
   /* A receiver took the value (0), or close woke us (-EPIPE). */
   return w.result;
 }
@@ -242,7 +244,9 @@ static GORO_NOINLINE int recv_block(goro_chan *c, void *out,
   w.obj = c;
   w.elem = out;
   goro__waitq_push(&c->recvq, &w);
+  goro__chan_hb_park(&w);
   goro__block(&w, goro__chan_unlock, c, reason);
+  goro__chan_hb_woken(&w);
   /* A sender copied a value into out (1), or close zeroed it (0). */
   return w.result;
 }
@@ -276,6 +280,7 @@ int goro_chan_tryrecv(goro_chan *c, void *out) {
     if (!load_acq(&c->closed))
       return -EAGAIN;
     if (chan_empty(c)) {
+      goro__hb_acquire(c); /* the close happened before (chan.h) */
       goro__elem_zero(out, c->elemsize);
       return 0;
     }
@@ -300,6 +305,7 @@ int goro_chan_close(goro_chan *c) {
     chan_unlock(c);
     return -EPIPE;
   }
+  goro__hb_release(c); /* to the receives that see the close (chan.h) */
   /* Release: pairs with the load-acquire in tryrecv's fast path. */
   store_rel(&c->closed, 1);
   /* Collect every waiter that is ours to wake, linked through `next`

@@ -160,6 +160,10 @@ static inline goro__waiter *goro__chan_dequeue(goro__waitq *q) {
 /* Wakes a waiter that goro__chan_dequeue returned, once the channel lock
  * is released. Must not touch w afterwards (park.h, rule 3). */
 static inline void goro__chan_wake(goro__waiter *w) {
+#ifdef GORO_TSAN
+  if (!w->g) /* a thread: the waker's clock, as goro__ready gives a g */
+    goro__hb_release(w->selectdone ? (void *)w->selectdone : (void *)w);
+#endif
   if (w->selectdone && !w->g) {
     /* A thread in select sleeps on its primary waiter's futex. */
     goro__selstate *st =
@@ -168,6 +172,99 @@ static inline void goro__chan_wake(goro__waiter *w) {
     w = st->primary;
   }
   goro__wake(w);
+}
+
+/* ---- happens-before edges, for ThreadSanitizer ----------------------------
+ * The library is not instrumented (sched/sanitizer.h), so these calls tell
+ * TSan about Go's edges (runtime/chan.go's race calls, Go 1.19); they
+ * compile to nothing in other builds. goro__ready already orders a waker
+ * before the goroutine it wakes; added here, all under c->lock:
+ *  - close releases the channel's first byte; a receive that finds the
+ *    channel closed and drained acquires it.
+ *  - unbuffered (Go's racesync): the running side acquires the parked
+ *    side's clock, which the parked side stored before parking at its
+ *    waiter's address (its select's shared word for a select).
+ *  - buffered (Go's racenotify / racereleaseacquire): an operation on ring
+ *    slot i stores its own clock in the slot and takes the one the previous
+ *    operation on the slot left there. Sends and receives alternate on a
+ *    slot, so a slot has a send side (its first byte: a send stores, a
+ *    receive acquires) and a receive side (its second byte). So the k-th
+ *    send happens before the k-th receive completes, the k-th receive
+ *    before the (k+C)-th send completes, and nothing more. A parked
+ *    goroutine's share of a hand-off is done on its own TSan fiber, frozen
+ *    since it parked, as Go does on the parked g's context; a parked
+ *    thread's clock is only at its waiter's address, so the waker takes it
+ *    (more order than Go's: docs/reliability.md). Like Go in race mode, a
+ *    hand-off to a parked receiver advances recvx and sendx as if the value
+ *    had gone through the ring, so slots are numbered as in Go.
+ *  - elements of size 1 (a slot's second byte is the next slot) and 0 (no
+ *    ring; Go's case): one address per slot (per channel for size 0) that
+ *    each operation acquires and then stores to.
+ *  - a thread (not a goroutine) woken by any of these gets the waker's clock
+ *    at its waiter's address (goro__chan_wake), as goro__ready gives it to
+ *    a goroutine.
+ * A store is a release into a fresh sync object: the old one is destroyed
+ * first (outside TSan's view of memory accesses), which is Go's
+ * ReleaseStore with the two calls the C interface has. */
+#ifdef GORO_TSAN
+static inline void chan_hb_store(const void *a) {
+  goro__san_ignore_begin();
+  __tsan_mutex_destroy((void *)a, 0);
+  goro__san_ignore_end();
+  goro__hb_release(a);
+}
+static inline void *chan_hb_waddr(goro__waiter *w) {
+  return w->selectdone ? (void *)w->selectdone : (void *)w;
+}
+/* The running side's operation on slot i (Go's racenotify(c, i, nil)). */
+static inline void chan_hb_slot(goro_chan *c, size_t i, bool send) {
+  char *s = c->elemsize ? goro__chan_slot(c, i) : (char *)c + 2;
+  if (c->elemsize >= 2) {
+    chan_hb_store(send ? s : s + 1);
+    goro__hb_acquire(send ? s + 1 : s);
+  } else {
+    goro__hb_acquire(s);
+    chan_hb_store(s);
+  }
+}
+/* The parked w's operation on slot i (Go's racenotify(c, i, sg)). */
+static inline void chan_hb_slot_for(goro_chan *c, size_t i, bool send,
+                                    goro__waiter *w) {
+  if (w->g) {
+    void *self = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(w->g->san_fiber, __tsan_switch_to_fiber_no_sync);
+    chan_hb_slot(c, i, send);
+    __tsan_switch_to_fiber(self, __tsan_switch_to_fiber_no_sync);
+  } else {
+    goro__hb_acquire(chan_hb_waddr(w));
+    chan_hb_slot(c, i, send);
+  }
+}
+/* A value handed between the running side and the parked w. */
+static inline void chan_hb_handoff(goro_chan *c, goro__waiter *w, bool send) {
+  if (c->dataqsiz == 0) {
+    goro__hb_acquire(chan_hb_waddr(w));
+    return;
+  }
+  size_t i = c->recvx;
+  chan_hb_slot(c, i, send);
+  chan_hb_slot_for(c, i, !send, w);
+}
+#endif
+/* Before parking on w (c->lock held), and after waking. */
+static inline void goro__chan_hb_park(goro__waiter *w) {
+#ifdef GORO_TSAN
+  chan_hb_store(chan_hb_waddr(w));
+#else
+  (void)w;
+#endif
+}
+static inline void goro__chan_hb_woken(goro__waiter *w) {
+#ifdef GORO_TSAN
+  goro__hb_acquire(chan_hb_waddr(w));
+#else
+  (void)w;
+#endif
 }
 
 /* ---- the locked operations ------------------------------------------------
@@ -186,11 +283,22 @@ static inline int goro__chan_send_locked(goro_chan *c, const void *elem,
   if (r) {
     /* Straight into the parked receiver's memory. */
     goro__elem_copy(r->elem, elem, c->elemsize);
+#ifdef GORO_TSAN
+    chan_hb_handoff(c, r, true);
+    if (c->dataqsiz) { /* through the ring, as far as TSan knows */
+      if (++c->recvx == c->dataqsiz)
+        c->recvx = 0;
+      c->sendx = c->recvx;
+    }
+#endif
     r->result = 1;
     *wake = r;
     return 0;
   }
   if (c->qcount < c->dataqsiz) {
+#ifdef GORO_TSAN
+    chan_hb_slot(c, c->sendx, true);
+#endif
     goro__elem_copy(goro__chan_slot(c, c->sendx), elem, c->elemsize);
     if (++c->sendx == c->dataqsiz)
       c->sendx = 0;
@@ -207,6 +315,9 @@ static inline int goro__chan_recv_locked(goro_chan *c, void *out,
   *wake = NULL;
   goro__waiter *s = goro__chan_dequeue(&c->sendq);
   if (s) {
+#ifdef GORO_TSAN
+    chan_hb_handoff(c, s, false);
+#endif
     if (c->dataqsiz == 0) {
       /* Straight from the parked sender's memory. */
       goro__elem_copy(out, s->elem, c->elemsize);
@@ -225,6 +336,9 @@ static inline int goro__chan_recv_locked(goro_chan *c, void *out,
     return 1;
   }
   if (c->qcount > 0) {
+#ifdef GORO_TSAN
+    chan_hb_slot(c, c->recvx, false);
+#endif
     goro__elem_copy(out, goro__chan_slot(c, c->recvx), c->elemsize);
     if (++c->recvx == c->dataqsiz)
       c->recvx = 0;
@@ -232,6 +346,7 @@ static inline int goro__chan_recv_locked(goro_chan *c, void *out,
     return 1;
   }
   if (c->closed) {
+    goro__hb_acquire(c); /* the close happened before */
     goro__elem_zero(out, c->elemsize);
     return 0;
   }

@@ -237,8 +237,10 @@ static GORO_NOINLINE int select_block(goro_case *cases,
   }
   if (g)
     g->waiting = &ws[0];
+  goro__chan_hb_park(&ws[0]); /* ThreadSanitizer: chan.h */
   selunlock_arg ua = {cases, lockorder, n};
   goro__block(&ws[0], selunlock_cb, &ua, "select");
+  goro__chan_hb_woken(&ws[0]);
 
   /* Woken. Acquire: pairs with the winner's CAS; the goro__wake that
    * resumed us already ordered its writes before this point. */

@@ -7,11 +7,13 @@
  *  - A plain thread receiving from a NULL channel, alone: the same
  *    deadlock.
  *  - Releasing the last reference to a channel while a goroutine waits on
- *    it is fatal, with a message that says so. */
+ *    it is fatal, with a message that says so (white box: the test waits
+ *    until the receiver is queued). */
 #include <goro.h>
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "../src/chan.h"
 #include "check.h"
 
 static goro_wg never = GORO_WG_INIT;
@@ -61,9 +63,15 @@ static void waiting(void *arg) { goro_chan_recv(arg, NULL); }
 static void release_waiting(void *arg) {
   goro_chan *c = goro_chan_make(sizeof(int), 0);
   goro_go(waiting, c);
-  for (int i = 0; i < 100; i++)
+  /* White box: until the receiver is queued. */
+  for (;;) {
+    chan_lock(c);
+    bool queued = c->recvq.head != NULL;
+    chan_unlock(c);
+    if (queued)
+      break;
     goro_yield();
-  goro_sleep(10 * 1000000); /* the receiver is certainly waiting */
+  }
   goro_chan_release(c);
 }
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # chan_perf.sh: runs chan_perf (goro) and its Go twin alternately and prints
-# medians and ratios. Usage (from the repository root, after a build):
+# medians, best runs and goro/Go ratios. Usage (from the repository root,
+# after a build):
 #   tests/chan_perf.sh [rounds] [modes...]
 # Environment: BUILD (default build), GO_BIN (default /tmp/chan_perf_go).
 set -e
@@ -22,6 +23,7 @@ arg() {
   esac
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+minimum() { sort -n | head -1; }
 tmp=$(mktemp -d)
 for m in $modes; do
   for p in 1 2; do
@@ -33,7 +35,10 @@ for m in $modes; do
     o=$(median <"$tmp/go.$m.$p")
     unit="ns/op"
     [ "$m" = sieve ] && unit="ms"
-    echo "$m procs=$p goro=$g go=$o $unit ratio=$(echo "$g $o" | awk '{printf "%.2f", $1/$2}')"
+    gm=$(minimum <"$tmp/goro.$m.$p")
+    om=$(minimum <"$tmp/go.$m.$p")
+    echo "$m procs=$p median: goro=$g go=$o $unit ratio=$(echo "$g $o" | awk '{printf "%.2f", $1/$2}')" \
+      "  best: goro=$gm go=$om ratio=$(echo "$gm $om" | awk '{printf "%.2f", $1/$2}')"
   done
 done
 rm -rf "$tmp"
