@@ -85,12 +85,17 @@
  *                protocol above keeps (G) and (P))
  *   t->state     store-release by the firer after f  <-> load-acquire in
  *                del, which then may free t
+ * ThreadSanitizer builds (the runtime is not instrumented, so it cannot see
+ * the heap lock) get the same two edges explicitly: add releases on t and
+ * the firer acquires before f; the firer releases after f and del
+ * acquires before it returns (goro__hb_*, nothing in other builds).
  */
 #define _GNU_SOURCE
 #include "timer.h"
 
 #include "../include/goro.h"
 #include "sched/park.h"
+#include "sched/sanitizer.h"
 #include "sched/sched.h"
 
 #include <errno.h>
@@ -226,9 +231,11 @@ static int grow_heap(goro__theap *h) {
   if (!mem)
     return -ENOMEM;
   tentry *e = (tentry *)mem + 3;
+  goro__san_ignore_begin(); /* TSan cannot see the heap lock */
   if (h->n)
     memcpy(e, h->e, h->n * sizeof(tentry));
   free(h->mem);
+  goro__san_ignore_end();
   h->mem = mem;
   h->e = e;
   h->cap = cap;
@@ -244,7 +251,9 @@ static int grow_fifo(goro__theap *h) {
     return -ENOMEM;
   for (uint32_t i = 0; i < h->qlen; i++)
     q[i] = h->q[(h->qhead + i) & (h->qcap - 1)];
+  goro__san_ignore_begin(); /* TSan cannot see the heap lock */
   free(h->q);
+  goro__san_ignore_end();
   h->q = q;
   h->qhead = 0;
   h->qcap = cap;
@@ -381,6 +390,7 @@ static goro__theap *heap_here(void) {
 
 int goro__timer_add(goro__timer *t) {
   GORO_ASSERT((load_relaxed(&t->state) & T_STMASK) == T_IDLE);
+  goro__hb_release(t); /* to the firer's acquire before f */
   goro__theap *h = heap_here();
   goro__lock_acquire(&h->lock);
   int first = tq_push(h, timer_entry(t));
@@ -417,6 +427,7 @@ bool goro__timer_del(goro__timer *t) {
     uint32_t s = load_acq(&t->state);
     switch (s & T_STMASK) {
     case T_IDLE:
+      goro__hb_acquire(t); /* a firing that ended before: its f's writes */
       return false;
     case T_PENDING: {
       goro__theap *h = load_relaxed(&t->heap);
@@ -441,6 +452,7 @@ bool goro__timer_del(goro__timer *t) {
     default: /* RUNNING */
       if (t == self) {
         /* From inside its own f: no re-arm; the firer finishes it. */
+        goro__hb_acquire(t);
         store_relaxed(&t->state, s | T_NOREARM);
         return false;
       }
@@ -487,6 +499,7 @@ static void finish(goro__timer *t, uint32_t running, goro__theap *home,
   /* Only this thread leaves RUNNING, so s is stable unless f re-armed it
    * (then it differs and is someone else's now). */
   uint32_t s = load_acq(&t->state);
+  goro__hb_release(t); /* to del's acquire, and to the next firing's */
   if (s == running && t->period > 0) {
     /* Next multiple of the period after now: missed ticks are skipped. */
     if (t->when + t->period > now)
@@ -547,9 +560,11 @@ static int fire_heap(goro__theap *h, int64_t limit, int64_t now,
         goro__ready((goro__g *)t);
         break;
       case E_TIMER:
+        goro__hb_acquire(t);
         t->f(t, now); /* untracked: forgotten; f may free t */
         break;
       default:
+        goro__hb_acquire(t);
         tls_running = t;
         t->f(t, now);
         tls_running = NULL;

@@ -40,7 +40,7 @@ static int canceled_seen, canceled_cause;
 static int waits_for_cancel(goro_ctx *ctx, void *arg) {
   int err = goro_ctx_wait(ctx);
   __atomic_add_fetch(&canceled_seen, 1, __ATOMIC_SEQ_CST);
-  canceled_cause = goro_ctx_cause(ctx);
+  __atomic_store_n(&canceled_cause, goro_ctx_cause(ctx), __ATOMIC_SEQ_CST);
   return err; /* -ECANCELED: not the first error */
 }
 
