@@ -1,7 +1,6 @@
 /* yield_fair.c: goroutines that only yield share their processor: when
- * the first finishes its rounds, every other one has made comparable
- * progress on one processor (exactly round-robin), and some progress on
- * two (where one alone on a processor runs ahead of the others). */
+ * the first finishes its rounds, every other one has made the same
+ * progress on one processor (exactly round robin); on two, all finish. */
 #include <goro.h>
 
 #include "check.h"
@@ -37,13 +36,17 @@ static void main_g(void *arg) {
 int main(void) {
   int procs = goro_maxprocs(0);
   CHECK(goro_run(main_g, NULL) == 0);
-  for (int k = 0; k < G; k++) {
-    if (procs == 1 && !getenv("GORO_SEED"))
-      CHECK(snapshot[k] >= ROUNDS - 1); /* strict round robin */
-    else
-      CHECK(snapshot[k] > 0); /* nobody starved: on two processors a
-                                 goroutine alone on one runs ahead */
-  }
+  printf("yield_fair: progress when the first finished:");
+  for (int k = 0; k < G; k++)
+    printf(" %ld", snapshot[k]);
+  printf("\n");
+  /* On one processor: strict round robin. On two, a goroutine alone on
+   * one processor finishes its empty yields before the OS has even
+   * scheduled the other worker on a busy machine: all that holds there is
+   * that everyone finishes (the WaitGroup returned). */
+  if (procs == 1 && !getenv("GORO_SEED"))
+    for (int k = 0; k < G; k++)
+      CHECK(snapshot[k] >= ROUNDS - 1);
   printf("yield_fair: ok\n");
   return 0;
 }

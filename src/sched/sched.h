@@ -102,6 +102,7 @@ struct goro__p {
   uint32_t schedtick; /* switches made [owner; the monitor reads it] */
   uint32_t globtick;  /* counts down to the next poll of the global queue
                          (every 61st switch, as in Go) [owner] */
+  uint32_t lonely;    /* yields in a row with nothing else to run [owner] */
   uint64_t rand;      /* [owner] */
 
   goro__g *gfree; /* dead goroutine records [owner] */
@@ -133,6 +134,7 @@ enum {
   AFTER_UNLOCK, /* park: call after_fn(after_arg), publishing the waiter */
   AFTER_FREE,   /* exit: after_g's stack goes to this P's free cache */
   AFTER_GLOBAL, /* after_g goes to the global queue (lost its P) */
+  AFTER_LONELY, /* after_g goes to the global queue for a busier P */
 };
 
 struct goro__m {
@@ -147,6 +149,8 @@ struct goro__m {
   int id;
   pid_t tid;
   bool spinning;      /* counted in sched.nmspinning [owner] */
+  bool skip_global;   /* leave the global queue to the other busy Ps until
+                         this M sleeps or runs something [owner] */
   goro__p *nextp;     /* P handed over by startm [sched.lock, then owner] */
   uint32_t note;      /* futex: 1 = woken [atomic] */
   goro__m *link;      /* idle list [sched.lock] */
