@@ -18,65 +18,91 @@
  * heaps[i] belongs to P i; heaps[SHARED] takes timers added by threads that
  * hold no P. A goroutine adds to its current P's heap. A timer stays in the
  * heap it was added to (even if its goroutine moves), and records it in
- * t->heap for deletion. A heap is a 4-ary min-heap of {when, timer} entries:
- * `when` sits in the entry so sifting never touches the timers themselves
- * (they live on 100,000 different goroutine stacks: a sift that follows
- * pointers misses the cache at every level). Only timers that may be
- * deleted ("tracked": every timer but sleeps and fire-and-forget ones) have
- * their index written back into them, and the entry's low pointer bit says
- * which. Entries start 3 slots into a cache-line aligned block, so the four
- * children of a node share one line.
+ * t->heap for deletion. tg.hi counts the P heaps ever used, so scans stop
+ * there; heap_of() raises it before anything can be published in a heap.
  *
- * heap->next is the earliest `when` (INT64_MAX if empty), stored with a
- * release under the heap lock and read without it by anyone.
+ * Each heap holds entries {when, v}, where v is a timer or, for a sleep, the
+ * sleeping goroutine itself (E_SLEEP: no timer record, so firing a sleep
+ * reads nothing from the sleeper's cold stack). Entries live in one of two
+ * structures under the heap lock:
+ *   - a 4-ary min-heap. `when` sits in the entry so sifting never touches
+ *     the timers (they live on 100,000 different goroutine stacks: a sift
+ *     that follows pointers misses the cache at every level). Only tracked
+ *     timers (those that may be deleted: all but sleeps and fire-and-forget
+ *     timers) get their index written back, and the entry's low bits say
+ *     which. Entries start 3 slots into a cache-line aligned block, so the
+ *     four children of a node share one line;
+ *   - a FIFO lane: untracked entries that arrive in deadline order (sleeps
+ *     of one duration, by far the common case) are appended to a ring, and
+ *     the earliest entry is the smaller of the ring's head and the heap's
+ *     root. Both operations are O(1) for them, where a heap of 50,000
+ *     entries costs a sift through eight levels per firing.
+ * heap->next is the earliest `when` of both (INT64_MAX if empty), stored
+ * with a release under the heap lock and read without it by anyone.
  *
  * ---------------------------------------------------------------------------
  * gmin, the global bound
  * ---------------------------------------------------------------------------
  * tg.gmin is a lower bound of every heap's next (exact after a recompute).
- * It answers "is any timer pending" (checkdead) and the idle poll M's
- * deadline, and lets a busy P notice another P's overdue timers with one
- * load. Invariant (G): gmin <= heap->next for every heap, except while an
- * adder that just lowered a heap's next is on its way to lower gmin.
+ * It answers "does any timer exist" (checkdead) and lets a busy P notice
+ * another P's overdue timers with one load. Invariant (G): gmin <=
+ * heap->next for every heap, except while an adder that just lowered a
+ * heap's next is on its way to lower gmin.
  *   - An add that lowers its heap's next then takes tg.lock and lowers gmin
  *     if needed, and only then pokes the poll M (goro__timer_added).
- *   - A recompute takes tg.lock, scans every heap's next, and stores the
- *     minimum. An add whose publication the scan missed takes tg.lock after
- *     the recompute releases it, so its lowering is not lost.
+ *   - A recompute scans every heap's next without the lock; if that is not
+ *     above gmin there is nothing to raise. Otherwise it takes tg.lock,
+ *     scans again and stores the minimum. An add whose publication the
+ *     locked scan missed takes tg.lock after the recompute releases it, so
+ *     its lowering is not lost.
  * tg.lock is a leaf lock: nothing is taken while holding it. It may be
  * taken under a heap lock or under sched.lock (stopm computes its deadline
  * there).
  *
- * The poll M's deadline is gmin, made exact under tg.lock (the no-P branch
- * of goro__timers_next), so (P) the poll M's deadline <= every timer's when,
- * or an add that broke it has lowered gmin and pokes the poll M.
+ * The idle M's deadline (the no-P branch of goro__timers_next, called by
+ * stopm under sched.lock). If some P is idle, it is gmin, made exact under
+ * tg.lock; the M becomes the poll M and (P) its deadline <= every timer's
+ * when, or an add that broke it has lowered gmin and pokes it. If no P is
+ * idle, the M could fire nothing when it wakes (no P for it), and would
+ * only sleep again until the next timer: a busy loop of futex sleeps while
+ * the busy Ps fire their own timers anyway. So it gets no deadline (Go's
+ * rule too); the M that next idles a P becomes the poll M with an exact
+ * one. The exception is an M that will sleep in the I/O poller as the poll
+ * M: an M that idles a P later would not replace it, so it looks again
+ * every STEAL_GRACE_NS.
  *
  * ---------------------------------------------------------------------------
  * Who fires what
  * ---------------------------------------------------------------------------
- *  - At every switch (pick_next) a running goroutine's P asks
- *    goro__timers_next for min(own heap, shared heap, gmin + STEAL_GRACE_NS):
- *    four loads. If it has passed, the M goes to g0, which fires.
+ *  - At every switch (pick_next) a running goroutine's P asks, in
+ *    goro__timers_pending and goro__timers_next, for min(own heap + slack,
+ *    shared heap + slack, gmin + STEAL_GRACE_NS): four loads. Pending first
+ *    compares that with the coarse clock (5 ns) and says no when nothing
+ *    can be due within a tick, so a far-off timer costs a switch no precise
+ *    clock read (44 ns in a VM). The slack (BUSY_SLACK_NS, Linux's default
+ *    for user timers) lets due timers gather, so one trip to g0 fires
+ *    dozens. If the answer has passed, the M goes to g0, which fires.
  *  - goro__timers_run(now) on g0 fires the due timers of its own heap, of
  *    the shared heap, of heaps whose P is idle or retired (nobody else
  *    will), and of other busy Ps' heaps when they are overdue by
  *    STEAL_GRACE_NS (that P is stuck in a goroutine that does not yield),
- *    or at once when this P has no local work (Go's stealWork). Then it
- *    recomputes gmin.
- *  - goro__timers_next on g0 with a P answers by the same rule, so that
- *    after goro__timers_run the answer is in the future and findrunnable
- *    does not loop.
+ *    or at once when this P has no local work (Go's stealWork). It fires
+ *    at most RUN_BUDGET per call, then recomputes gmin.
+ *  - goro__timers_next on g0 with a P answers exactly by the same rule
+ *    (no slack), so that after goro__timers_run the answer is in the future
+ *    and findrunnable does not loop.
  *  - Timers never fire inside pick_next: a parking goroutine still holds its
- *    object's lock there, and a timer function may need that lock. g0 fires
- *    them with no lock held.
+ *    object's lock there (a sleeper holds its heap's), and a timer function
+ *    may need that lock. g0 fires them with no lock held.
  *
  * Firing (fire_heap). Under the heap lock, pop up to FIRE_BATCH due
- * entries, stopping after the first tracked timer: untracked ones are
- * forgotten as they are popped; the tracked one becomes RUNNING (timer.h
- * has the state machine). Release the lock, call the functions in order.
- * The tracked one is last, so when its function runs nothing else of the
- * batch is outstanding, and a deletion of another timer from inside a
- * function never waits for a timer this same thread has yet to run.
+ * entries, stopping after the first tracked timer: sleeps and untracked
+ * timers are forgotten as they are popped; the tracked one becomes RUNNING
+ * (timer.h has the state machine). Release the lock, then ready the
+ * sleepers and call the functions in order. The tracked one is last, so
+ * when its function runs nothing else of the batch is outstanding, and a
+ * deletion of another timer from inside a function never waits for a timer
+ * this same thread has yet to run.
  *
  * Memory ordering, in one place:
  *   heap->next   store-release under the heap lock  <-> load-acquire scans
@@ -94,6 +120,7 @@
 #include "timer.h"
 
 #include "../include/goro.h"
+#include "netpoll/netpoll.h"
 #include "sched/park.h"
 #include "sched/sanitizer.h"
 #include "sched/sched.h"
@@ -665,8 +692,20 @@ int64_t goro__timers_next(void) {
    * one's). So, as in Go, it sleeps without a deadline; the M that next
    * idles a P computes one. Otherwise: exact, with gmin made exact too,
    * which is what (P) needs. */
-  if (load_seq(&goro__sched.npidle) == 0)
-    return INT64_MAX;
+  if (load_seq(&goro__sched.npidle) == 0) {
+    const goro__poller *np = load_acq(&goro__netpoll_active);
+    if (!np || load_relaxed(&goro__netpoll_waiters) == 0)
+      return INT64_MAX;
+    /* Except when it will sleep in the I/O poller as the poll M: then an M
+     * that idles a P later finds a poll M and sleeps without a deadline
+     * (stopm pokes the poll M only for timers added earlier than its
+     * deadline), so the poll M must look again now and then. Once per
+     * STEAL_GRACE_NS while every P is busy. */
+    int64_t g = gmin_recompute();
+    return g == INT64_MAX ? g
+                          : sat_add(g > goro__nanotime() ? g : goro__nanotime(),
+                                    STEAL_GRACE_NS);
+  }
   return gmin_recompute();
 }
 
