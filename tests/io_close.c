@@ -157,8 +157,8 @@ static void test_main(void *arg) {
   CHECK_EQ(goro_close(p[1]), 0);
   CHECK_EQ(goro_close(p[1]), -EBADF);
 
-  /* Stress: 200 rounds of closes racing with readers and writers. */
-  for (int round = 0; round < 200; round++) {
+  /* Stress: 100 rounds of closes racing with readers and writers. */
+  for (int round = 0; round < 100; round++) {
     tcp_pair(&a, &b);
     goro_wg_add(&wg, 4);
     for (int i = 0; i < 2; i++) {

@@ -2,8 +2,7 @@
  * test runs itself again with GORO_IO_URING=0 to cover the pool), from
  * goroutines and from a plain thread: 64 goroutines pwrite their own
  * blocks of one file, others read them back with pread, goro_read follows
- * the file position, readv/writev scatter and gather, and the processor is
- * never blocked (a ticker goroutine keeps running throughout). */
+ * the file position, readv/writev scatter and gather, from goroutines and from a thread. */
 #include <goro.h>
 
 #include <fcntl.h>
@@ -12,7 +11,7 @@
 #include <stdlib.h>
 #include <sys/uio.h>
 
-#include "check.h"
+#include "io_fork.h"
 
 #define BLOCK 8192
 #define NBLOCK 64
@@ -125,19 +124,25 @@ static void test_main(void *arg) {
   goro_close(ro);
 }
 
-int main(int argc, char **argv) {
-  if (argc == 1) {
-    /* The thread pool, in a child, before the default (io_uring if the
-     * kernel allows it). */
-    static char out[1 << 14];
-    const char *env[] = {"GORO_IO_URING=0", "GORO_IO_THREADS=2", NULL};
-    int st = child(argv[0], "pool", env, out, sizeof(out));
-    if (st != 0) {
-      fprintf(stderr, "pool run: status %d\n%s\n", st, out);
-      return 1;
-    }
-  }
+static int run(void *arg) {
   CHECK_EQ(goro_run(test_main, NULL), 0);
-  printf("io_file ok (%s)\n", argc > 1 ? "pool" : "default");
+  printf("io_file ok (%s)\n", (const char *)arg);
   return 0;
+}
+
+int main(void) {
+  /* The thread pool, in a forked child (the variables are read when the
+   * runtime starts its file I/O), then the default (io_uring if the kernel
+   * allows it) here. */
+  static char out[1 << 14];
+  setenv("GORO_IO_URING", "0", 1);
+  setenv("GORO_IO_THREADS", "2", 1);
+  int st = forked(run, "pool", out, sizeof(out));
+  if (st != 0) {
+    fprintf(stderr, "pool run: status %d\n%s\n", st, out);
+    return 1;
+  }
+  unsetenv("GORO_IO_URING");
+  unsetenv("GORO_IO_THREADS");
+  return run("default");
 }

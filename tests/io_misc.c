@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "check.h"
+#include "io_fork.h"
 
 #define MS 1000000LL
 #define BIG (1 << 20)
@@ -231,37 +231,38 @@ static void test_main(void *arg) {
   goro_close(ln);
 }
 
-int main(int argc, char **argv) {
-  if (argc > 1 && !strcmp(argv[1], "stdin")) {
-    /* stdin is a blocking pipe: read through goro_blocking, left blocking. */
-    char buf[16];
-    int64_t n = goro_read(0, buf, sizeof(buf));
-    if (n != 5 || memcmp(buf, "stdin", 5) != 0)
-      return 1;
-    return (fcntl(0, F_GETFL) & O_NONBLOCK) ? 2 : 0;
+/* stdin is a blocking pipe: read through goro_blocking, left blocking. */
+static int stdin_scenario(void *arg) {
+  int *p = arg;
+  dup2(p[0], 0);
+  close(p[0]);
+  close(p[1]);
+  char buf[16];
+  int64_t n = goro_read(0, buf, sizeof(buf));
+  if (n != 5 || memcmp(buf, "stdin", 5) != 0)
+    return 1;
+  return (fcntl(0, F_GETFL) & O_NONBLOCK) ? 2 : 0;
+}
+
+int main(void) {
+  /* First, before this process starts the runtime: a child whose stdin is
+   * a blocking pipe with "stdin" in it. */
+  int p[2];
+  CHECK_EQ(pipe(p), 0);
+  CHECK_EQ(write(p[1], "stdin", 5), 5);
+  static char out[4096];
+  int st = forked(stdin_scenario, p, out, sizeof(out));
+  if (st != 0) {
+    fprintf(stderr, "stdin scenario: status %d\n%s\n", st, out);
+    return 1;
   }
+  close(p[0]);
+  close(p[1]);
+
   goro_maxprocs(0);
   errno = 777;
   CHECK_EQ(goro_run(test_main, NULL), 0);
   CHECK_EQ(errno, 777);
-
-  /* The stdin scenario, with a blocking pipe as the child's stdin. */
-  int p[2];
-  CHECK_EQ(pipe(p), 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(p[0], 0);
-    close(p[0]);
-    close(p[1]);
-    execl(argv[0], argv[0], "stdin", (char *)NULL);
-    _exit(127);
-  }
-  close(p[0]);
-  CHECK_EQ(write(p[1], "stdin", 5), 5);
-  close(p[1]);
-  int st;
-  CHECK_EQ(waitpid(pid, &st, 0), pid);
-  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
   printf("io_misc ok\n");
   return 0;
 }

@@ -31,12 +31,21 @@
  * lacks it, epoll_wait's milliseconds are rounded up, never down, so the
  * poll M does not wake before the timer it sleeps for.
  *
+ * Timers: a poll with delay < 0 (no deadline) first asks the timer heaps
+ * for their earliest timer and sleeps no longer than that. The scheduler
+ * normally passes the right delay; this is a safety net for the poll M
+ * sleeping "forever" while a timer is pending, which a race in the idle
+ * path can cause (a deadline computed while no goroutine waited on an fd,
+ * used after one started to: later timers that do not lower the global
+ * minimum never poke it). A spurious return is allowed by the contract.
+ *
  * The runtime never changes the caller's errno: every function here saves
  * and restores it around its system calls.
  */
 #define _GNU_SOURCE
 #include "../io.h"
 #include "../../include/goro.h"
+#include "../sched/sched.h" /* goro__timers_next */
 #include "netpoll.h"
 
 #include <errno.h>
@@ -158,6 +167,15 @@ static int ep_poll(int64_t delay) {
   if (!ready)
     return 0;
   int e = errno;
+  if (delay < 0) {
+    /* Safety net: never sleep past a pending timer, whatever the caller
+     * computed (see "Timers" at the top). */
+    int64_t next = goro__timers_next();
+    if (next != INT64_MAX) {
+      int64_t now = goro__nanotime();
+      delay = next > now ? next - now : 0;
+    }
+  }
   struct epoll_event evs[MAX_EVENTS];
   int n = ep_wait(evs, delay);
   if (n <= 0) {
