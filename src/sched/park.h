@@ -18,10 +18,17 @@
  *     waiter under the lock may wake it at once.
  *  3. A waker holds the object's lock, removes the waiter from the queue,
  *     writes the outcome into the waiter (data, `result`), and then calls
- *     goro__wake exactly once. After goro__wake it must not touch the
- *     waiter: the blocker may have returned and its stack frame be gone.
+ *     goro__wake exactly once, with the lock held or after releasing it
+ *     (both are fine: a removed waiter is the waker's alone). After
+ *     goro__wake it must not touch the waiter: the blocker may have
+ *     returned and its stack frame be gone.
  *  4. goro__block returns after goro__wake. Spurious returns never happen.
  *     The blocker reads the outcome from its waiter.
+ *
+ * A thread (not a goroutine) sleeps on the futex of the waiter it passed to
+ * goro__block. A thread holding several waiters (select) must make every
+ * one of them wake that futex: select records the sleeping waiter and
+ * wakes it whichever case fired (select.c).
  *
  * Waking a goroutine from a goroutine puts it in the waker's runnext slot,
  * so a ping-pong pair stays on one core with no thread wake-up (see

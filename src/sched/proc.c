@@ -761,7 +761,8 @@ static GORO_NORETURN void goexit0(void) {
   goro__g *g = m->curg;
   goro__p *p = m->p;
   store_relaxed(&g->status, G_DEAD);
-  store_relaxed(&p->ngo, p->ngo - 1);
+  if (likely(!(g->flags & G_FLAG_MAIN)))
+    store_relaxed(&p->ngo, p->ngo - 1);
   bool to_g0;
   goro__g *next = pick_next(p, &to_g0);
   m->after = AFTER_FREE;
@@ -1042,7 +1043,9 @@ top:;
         spin_until = now + SPIN_NS;
       else if (now >= spin_until)
         break;
-      for (int i = 0; i < 50; i++)
+      /* Space the attempts out: each one reads the victims' queue lines,
+       * which their owners are writing all the time. */
+      for (int i = 0; i < 400; i++)
         cpu_relax();
     }
   }
@@ -1788,6 +1791,11 @@ static void run_main(void *arg) {
   run_ctx *c = arg;
   c->fn(c->arg);
   goro__hb_release(c); /* main_fn's return happens before goro_run's */
+  /* Not counted by goro_count once goro_run has returned (goexit0 skips
+   * the decrement for the main goroutine). */
+  goro__m *m = goro__m_get();
+  m->curg->flags |= G_FLAG_MAIN;
+  store_relaxed(&m->p->ngo, m->p->ngo - 1);
   /* Every goroutine alive now is abandoned: never resumed again. */
   fetch_add_seq(&sched.epoch, 1);
   goro__lock_acquire(&c->lock);
