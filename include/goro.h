@@ -350,6 +350,33 @@ GORO_API int goro_mutex_trylock(goro_mutex *m);
  * "fatal error: sync: unlock of unlocked mutex". */
 GORO_API void goro_mutex_unlock(goro_mutex *m);
 
+/* Private: what the inline fast paths below call when the one atomic
+ * operation is not enough (the lock is held, or there are waiters). */
+GORO_API void goro__mutex_lock_slow(goro_mutex *m);
+GORO_API void goro__mutex_unlock_slow(goro_mutex *m, int32_t state);
+
+/* As in Go, Lock's and Unlock's fast paths (one compare-and-swap, one
+ * atomic add) are inlined into the caller; the functions above do the same
+ * and remain callable as (goro_mutex_lock)(m), or everywhere with
+ * GORO_NO_INLINE defined before including this header. */
+#if defined(__GNUC__) && !defined(GORO_NO_INLINE)
+static inline void goro__mutex_lock_inline(goro_mutex *m) {
+  int32_t unlocked = 0;
+  if (__builtin_expect(!__atomic_compare_exchange_n(&m->_s._word, &unlocked,
+                                                    1, 0, __ATOMIC_SEQ_CST,
+                                                    __ATOMIC_RELAXED),
+                       0))
+    goro__mutex_lock_slow(m);
+}
+static inline void goro__mutex_unlock_inline(goro_mutex *m) {
+  int32_t state = __atomic_sub_fetch(&m->_s._word, 1, __ATOMIC_SEQ_CST);
+  if (__builtin_expect(state != 0, 0))
+    goro__mutex_unlock_slow(m, state);
+}
+#define goro_mutex_lock(m) goro__mutex_lock_inline(m)
+#define goro_mutex_unlock(m) goro__mutex_unlock_inline(m)
+#endif
+
 /* ---- sync.RWMutex --------------------------------------------------------
  * Any number of readers or one writer. A writer waiting in Lock holds back
  * readers that arrive after it, so a stream of readers cannot starve it.

@@ -29,11 +29,19 @@
  * Every RMW on state is sequentially consistent (Go's atomics are). Lock's
  * successful CAS acquires; Unlock's add releases: they pair with each
  * other, and the hand-off in starvation mode is ordered by the semaphore
- * (its lock and the wake-up). For ThreadSanitizer builds, Lock ends with
- * goro__hb_acquire(m) and Unlock starts with goro__hb_release(m), the
- * edges Go's race annotations draw (sanitizer.h; nothing otherwise).
+ * (its lock and the wake-up).
+ *
+ * The fast paths are also inlined into callers from goro.h (as Go inlines
+ * Lock and Unlock); the slow paths here are what they call. For
+ * ThreadSanitizer builds, Lock ends with an acquire and Unlock starts with
+ * a release on the state word's address (sanitizer.h; nothing otherwise):
+ * the same address an instrumented caller's inlined atomics use, so TSan
+ * pairs an inlined Unlock with a slow Lock and the other way round.
  */
 #include "sema.h"
+
+
+#define HB(m) (&(m)->_s._word)
 
 enum {
   M_LOCKED = 1,
@@ -83,7 +91,7 @@ static GORO_NOINLINE void lock_slow(goro_mutex *m, const char *reason) {
     if (!cas_seq(state, &old, new))
       continue; /* old was reloaded by the failed CAS */
     if (!(old & (M_LOCKED | M_STARVING))) {
-      goro__hb_acquire(m);
+      goro__hb_acquire(HB(m));
       return; /* took it with the CAS */
     }
     /* Waited before: back to the head of the queue. */
@@ -102,7 +110,7 @@ static GORO_NOINLINE void lock_slow(goro_mutex *m, const char *reason) {
       if (!starving || (old >> M_WAITER_SHIFT) == 1)
         delta -= M_STARVING; /* last waiter, or not late: back to normal */
       fetch_add_seq(state, delta);
-      goro__hb_acquire(m);
+      goro__hb_acquire(HB(m));
       return;
     }
     awoke = true;
@@ -113,7 +121,7 @@ static GORO_NOINLINE void lock_slow(goro_mutex *m, const char *reason) {
 void goro__mutex_lock_as(goro_mutex *m, const char *reason) {
   int32_t zero = 0;
   if (likely(cas_seq(&m->_s._word, &zero, M_LOCKED))) {
-    goro__hb_acquire(m);
+    goro__hb_acquire(HB(m));
     return;
   }
   lock_slow(m, reason);
@@ -122,12 +130,15 @@ void goro__mutex_lock_as(goro_mutex *m, const char *reason) {
 void goro_mutex_lock(goro_mutex *m) {
   int32_t zero = 0;
   /* The fast path: one CAS. Acquire pairs with Unlock's release. */
-  if (likely(cas_acq_rel(&m->_s._word, &zero, M_LOCKED))) {
-    goro__hb_acquire(m);
+  if (likely(cas_seq(&m->_s._word, &zero, M_LOCKED))) {
+    goro__hb_acquire(HB(m));
     return;
   }
   lock_slow(m, "sync.Mutex.Lock");
 }
+
+/* Behind the inlined fast path (goro.h): its CAS failed. */
+void goro__mutex_lock_slow(goro_mutex *m) { lock_slow(m, "sync.Mutex.Lock"); }
 
 int goro_mutex_trylock(goro_mutex *m) {
   int32_t old = load_relaxed(&m->_s._word);
@@ -137,7 +148,7 @@ int goro_mutex_trylock(goro_mutex *m) {
    * as a newcomer in normal mode does. */
   if (!cas_seq(&m->_s._word, &old, old | M_LOCKED))
     return 0;
-  goro__hb_acquire(m);
+  goro__hb_acquire(HB(m));
   return 1;
 }
 
@@ -168,15 +179,23 @@ static GORO_NOINLINE void unlock_slow(goro_mutex *m, int32_t new,
 }
 
 void goro_mutex_unlock(goro_mutex *m) {
-  goro__hb_release(m);
+  goro__hb_release(HB(m));
   /* Release pairs with the acquiring CAS of the next Lock. */
   int32_t new = __atomic_add_fetch(&m->_s._word, -M_LOCKED, __ATOMIC_SEQ_CST);
   if (unlikely(new != 0))
     unlock_slow(m, new, true);
 }
 
+/* Behind the inlined fast path (goro.h): its add left waiters or flags
+ * (or found the mutex unlocked). The caller's own instrumentation covers
+ * the add; the release edge here is for an uninstrumented caller. */
+void goro__mutex_unlock_slow(goro_mutex *m, int32_t state) {
+  goro__hb_release(HB(m));
+  unlock_slow(m, state, true);
+}
+
 void goro__mutex_unlock_noyield(goro_mutex *m) {
-  goro__hb_release(m);
+  goro__hb_release(HB(m));
   int32_t new = __atomic_add_fetch(&m->_s._word, -M_LOCKED, __ATOMIC_SEQ_CST);
   if (unlikely(new != 0))
     unlock_slow(m, new, false);

@@ -33,6 +33,12 @@
 #include "../sched/park.h"
 #include "../sched/sanitizer.h"
 
+/* Inside the runtime (not instrumented by ThreadSanitizer), call the real
+ * Lock and Unlock, which carry the happens-before hooks, rather than the
+ * fast paths goro.h inlines into users' code. */
+#undef goro_mutex_lock
+#undef goro_mutex_unlock
+
 #define GORO__SEMQ_LOCK(s) ((goro__lock *)&(s)->_lock)
 
 /* Waits for a unit of s (Go's runtime_SemacquireMutex). reason names the
