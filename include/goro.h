@@ -459,12 +459,17 @@ GORO_API void goro_cond_broadcast(goro_cond *c);
 /* time.After: a channel (int64_t values, capacity 1) that receives one
  * value after ns nanoseconds (at once if ns <= 0). The caller holds one
  * reference and releases it with goro_chan_release; releasing it before
- * it fires cancels the timer. Returns NULL without memory. */
+ * it fires cancels the timer (nobody can receive its value; until the
+ * channel layer reports the release, docs/timers.md, the timer's memory
+ * goes when it would have fired). Returns NULL without memory. */
 GORO_API struct goro_chan *goro_after(int64_t ns);
 
 /* time.Tick: a channel (int64_t values, capacity 1) that receives a value
  * every period_ns; ticks a slow receiver misses are dropped, as in Go.
- * Releasing the channel stops the ticker. Returns NULL if period_ns <= 0
+ * Releasing the channel is meant to stop the ticker; until the channel
+ * layer reports the release (docs/timers.md), a released ticker keeps
+ * ticking for the life of the process, as time.Tick did before Go 1.23:
+ * use goro_ticker_* for a ticker you stop. Returns NULL if period_ns <= 0
  * or without memory. */
 GORO_API struct goro_chan *goro_tick(int64_t period_ns);
 

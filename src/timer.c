@@ -359,8 +359,6 @@ static inline tentry timer_entry(goro__timer *t) {
  * gmin
  * ==================================================================== */
 
-static inline bool heap_is_used(uint32_t i) { return i < load_acq(&tg.hi); }
-
 static int64_t scan_exact(void) {
   uint32_t hi = load_acq(&tg.hi);
   int64_t m = load_acq(&heaps[SHARED].next);

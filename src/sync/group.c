@@ -10,6 +10,12 @@
  * Each goroutine runs a small record (fn, arg, group), allocated by
  * goro_group_go and freed by the goroutine. `active` counts goroutines
  * started and not finished, for SetLimit's and free's checks.
+ *
+ * Atomics: err is set once by a seq_cst CAS from 0 (the CASes of the
+ * goroutines order among themselves; Wait reads it after the WaitGroup,
+ * whose Done/Wait order every goroutine's writes before it). active is a
+ * seq_cst counter read by setlimit and free; each decrement comes before
+ * that goroutine's Done, so after Wait it reads 0.
  */
 #include "sema.h"
 
