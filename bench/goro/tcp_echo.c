@@ -148,8 +148,12 @@ static int client_main(int port, int conns, int64_t rounds, int cpu) {
   printf("CLIENT roundtrips=%" PRId64 " wall_ns=%" PRId64 " p50_ns=%u "
          "p99_ns=%u ok=%" PRId64 "\n",
          nlat, wall, lat[nlat / 2], lat[nlat * 99 / 100], ok);
-  fprintf(stderr, "client: %" PRId64 " epoll_wait, %" PRId64 " read\n", nwait,
-          nread);
+  fprintf(stderr,
+          "client: %" PRId64 " epoll_wait, %" PRId64 " read, %.0f CPU ns per "
+          "round trip; latency us p90 %.0f p99 %.0f p99.9 %.0f max %.0f\n",
+          nwait, nread, (double)bench_cpu_ns() / (double)nlat,
+          lat[nlat * 90 / 100] / 1e3, lat[nlat * 99 / 100] / 1e3,
+          lat[nlat * 999 / 1000] / 1e3, lat[nlat - 1] / 1e3);
   return 0;
 }
 

@@ -441,6 +441,17 @@ int goro__pd_event(int fd, uint32_t seq, int mode, goro__waiter **list) {
 }
 
 void goro__pd_wake_list(goro__waiter *list) {
+  /* The list was built by prepending: reverse it, so that goroutines are
+   * readied in the order their events came (the fairest order: the run
+   * queue is FIFO but for runnext, which the last one readied takes). */
+  goro__waiter *rev = NULL;
+  while (list) {
+    goro__waiter *next = list->next;
+    list->next = rev;
+    rev = list;
+    list = next;
+  }
+  list = rev;
   while (list) {
     goro__waiter *next = list->next; /* read before the owner may run */
     goro__wake(list);
