@@ -174,7 +174,14 @@ void goro_chan_release(goro_chan *c) {
   if (unlikely(waiters))
     goro__fatal("goro_chan_release: last reference released while "
                 "goroutines wait on the channel");
+  if (c->fin)
+    c->fin(c->fin_arg);
   free(c);
+}
+
+void goro__chan_set_finalizer(goro_chan *c, void (*fn)(void *), void *arg) {
+  c->fin = fn;
+  c->fin_arg = arg;
 }
 
 /* ---- send -----------------------------------------------------------------

@@ -48,6 +48,8 @@ struct goro_chan {
   /* Second line: the ring's indexes and the reference count. */
   size_t sendx, recvx; /* [lock] ring indexes */
   uint32_t refs;       /* [atomic] references; frees at 0 */
+  void (*fin)(void *); /* [owner before sharing] run by the last release */
+  void *fin_arg;
   /* The ring follows at GORO__CHAN_HDR bytes from the start. */
 };
 
@@ -55,6 +57,12 @@ struct goro_chan {
 #define GORO__CHAN_HDR                                                         \
   ((sizeof(struct goro_chan) + GORO_CACHELINE - 1) &                           \
    ~(size_t)(GORO_CACHELINE - 1))
+
+/* Runs fn(arg) once, in the goro_chan_release that drops the last
+ * reference, before the channel is freed, with no lock held (timers use it
+ * to stop when their channel is dropped). Set it before sharing c. */
+GORO_HIDDEN void goro__chan_set_finalizer(goro_chan *c, void (*fn)(void *),
+                                          void *arg);
 
 /* ---- the channel lock ----------------------------------------------------
  * Not a goro__lock: that one's release is an atomic exchange (it must see

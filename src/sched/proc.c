@@ -1726,15 +1726,23 @@ int goro__rescue_hog(goro__p *p, uint32_t tick,
     wakep_nolock();
   } else if (load_relaxed(&p->schedtick) == tick) {
     /* No P to spare: run the queue on a bonus P beyond GORO_MAXPROCS,
-     * which retires once the hog switches or the work runs out. */
-    int procs = sched.gomaxprocs, id = -1;
+     * which retires once the hog switches or the work runs out. One per
+     * hog, and no more bonus Ps than GORO_MAXPROCS in all: the goroutines
+     * moved to the global queue wait for the existing ones otherwise. */
+    int procs = sched.gomaxprocs, id = -1, nbonus = 0;
     for (int i = procs; i < GORO__MAX_PROCS; i++) {
       goro__p *b = sched.allp[i];
-      if (!b || load_relaxed(&b->status) == P_DEAD) {
-        id = i;
-        break;
+      if (b && load_relaxed(&b->status) != P_DEAD) {
+        if (b->bonus_for == p)
+          nbonus = procs; /* this hog has one: that is enough */
+        nbonus++;
+        continue;
       }
+      if (id < 0)
+        id = i;
     }
+    if (nbonus >= procs)
+      id = -1;
     if (id >= 0) {
       goro__p *b = sched.allp[id];
       if (!b) {

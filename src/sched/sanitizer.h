@@ -47,6 +47,7 @@
 #ifdef GORO_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
+#include <sanitizer/lsan_interface.h>
 #endif
 #ifdef GORO_TSAN
 #include <sanitizer/tsan_interface.h>
@@ -138,6 +139,17 @@ static inline void goro__san_fiber_free(void *f) {
     __tsan_destroy_fiber(f);
 #else
   (void)f;
+#endif
+}
+
+/* A stack slot's usable range comes into use (once per slot): LeakSanitizer
+ * must scan it, or memory that only parked goroutines still point to would
+ * be reported as leaked at exit. */
+static inline void goro__san_stack_new(void *lo, size_t size) {
+#ifdef GORO_ASAN
+  __lsan_register_root_region(lo, size);
+#else
+  (void)lo, (void)size;
 #endif
 }
 
