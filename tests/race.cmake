@@ -6,7 +6,7 @@
 # GORO_SEED values) with TSAN_OPTIONS=exitcode=0 halt_on_error=0
 # report_signal_unsafe=0, and counts the verdicts (race_harness.h).
 if(GORO_SANITIZE STREQUAL "thread")
-  foreach(t race_chan)
+  foreach(t race_chan race_sync)
     add_executable(test_${t} ${t}.c)
     target_link_libraries(test_${t} PRIVATE goro_static ${CMAKE_DL_LIBS})
     target_compile_options(test_${t} PRIVATE -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)

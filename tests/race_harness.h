@@ -91,7 +91,7 @@ static inline void nohb_wait(int *flag, int v) {
 /* Every case's goroutines bump this when they are done with their
  * accesses; the case waits for them before returning (goro_run abandons
  * goroutines still alive when main_fn returns). */
-static int race_finished;
+static int race_finished __attribute__((unused));
 #define FINISHED() nohb_add(&race_finished)
 #define JOIN(n) nohb_wait(&race_finished, (n))
 
