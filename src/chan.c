@@ -204,6 +204,7 @@ static GORO_NOINLINE int send_block(goro_chan *c, const void *elem,
 }
 
 int goro_chan_send(goro_chan *c, const void *elem) {
+  goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   if (unlikely(!c))
     goro__chan_block_forever("chan send (nil chan)");
   goro__waiter *wake;
@@ -225,6 +226,7 @@ static inline bool chan_full(goro_chan *c) {
 }
 
 int goro_chan_trysend(goro_chan *c, const void *elem) {
+  goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   if (!c)
     return -EAGAIN;
   /* Fast path, see the top of the file. */
@@ -259,6 +261,7 @@ static GORO_NOINLINE int recv_block(goro_chan *c, void *out,
 }
 
 int goro_chan_recv(goro_chan *c, void *out) {
+  goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   if (unlikely(!c))
     goro__chan_block_forever("chan receive (nil chan)");
   goro__waiter *wake;
@@ -280,6 +283,7 @@ static inline bool chan_empty(goro_chan *c) {
 }
 
 int goro_chan_tryrecv(goro_chan *c, void *out) {
+  goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   if (!c)
     return -EAGAIN;
   if (chan_empty(c)) {
@@ -305,6 +309,7 @@ int goro_chan_tryrecv(goro_chan *c, void *out) {
  */
 
 int goro_chan_close(goro_chan *c) {
+  goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   if (!c)
     return -EINVAL;
   chan_lock(c);

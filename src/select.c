@@ -296,6 +296,7 @@ static GORO_NOINLINE int select_block(goro_case *cases,
  * ---------------------------------------------------------------- */
 
 int goro_select(goro_case *cases, size_t n, int flags) {
+  goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   bool block = !(flags & GORO_NONBLOCK);
   if (n > 0 && !cases)
     return -EINVAL;

@@ -47,6 +47,7 @@ static bool cond_cancel(void *arg, goro__waiter *w) {
 }
 
 int goro_cond_wait_until(goro_cond *c, goro_mutex *m, int64_t deadline) {
+  goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   (void)goro__runtime_init();
   goro__waiter w;
   goro__waiter_init(&w);

@@ -128,6 +128,7 @@ void goro__mutex_lock_as(goro_mutex *m, const char *reason) {
 }
 
 void goro_mutex_lock(goro_mutex *m) {
+  goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   int32_t zero = 0;
   /* The fast path: one CAS. Acquire pairs with Unlock's release. */
   if (likely(cas_seq(&m->_s._word, &zero, M_LOCKED))) {
@@ -138,7 +139,10 @@ void goro_mutex_lock(goro_mutex *m) {
 }
 
 /* Behind the inlined fast path (goro.h): its CAS failed. */
-void goro__mutex_lock_slow(goro_mutex *m) { lock_slow(m, "sync.Mutex.Lock"); }
+void goro__mutex_lock_slow(goro_mutex *m) {
+  goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
+  lock_slow(m, "sync.Mutex.Lock");
+}
 
 int goro_mutex_trylock(goro_mutex *m) {
   int32_t old = load_relaxed(&m->_s._word);

@@ -36,6 +36,7 @@
 #define READER_WAIT(m) (&(m)->_writer._word)
 
 void goro_rwmutex_rlock(goro_rwmutex *m) {
+  goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   if (unlikely(add_fetch_seq(READER_COUNT(m), 1) < 0))
     goro__semacquire(&m->_reader, false, "sync.RWMutex.RLock");
   goro__hb_acquire(&m->_reader);
@@ -67,6 +68,7 @@ void goro_rwmutex_runlock(goro_rwmutex *m) {
 }
 
 void goro_rwmutex_lock(goro_rwmutex *m) {
+  goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   goro__mutex_lock_as(&m->_w, "sync.RWMutex.Lock");
   /* Announce the writer; r is the number of readers inside. */
   int32_t r = add_fetch_seq(READER_COUNT(m), -MAX_READERS) + MAX_READERS;

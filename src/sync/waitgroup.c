@@ -57,6 +57,7 @@ void goro_wg_add(goro_wg *wg, int64_t delta) {
 void goro_wg_done(goro_wg *wg) { goro_wg_add(wg, -1); }
 
 void goro_wg_wait(goro_wg *wg) {
+  goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   if ((load_seq(&wg->_state) >> 32) == 0) {
     goro__hb_acquire(wg);
     return;
