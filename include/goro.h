@@ -733,7 +733,9 @@ GORO_API int64_t goro_writev_until(int fd, const struct iovec *iov,
                                    int iovcnt, int64_t deadline);
 
 /* pread(2) / pwrite(2) at offset off (>= 0, else -EINVAL); on regular
- * files they go through io_uring or the thread pool. pwrite writes all. */
+ * files they go through io_uring or the thread pool. pwrite writes all.
+ * No deadline variants: they apply to files, where deadlines do not (as
+ * in Go); on a pipe or socket they fail with -ESPIPE. */
 GORO_API int64_t goro_pread(int fd, void *buf, size_t n, int64_t off);
 GORO_API int64_t goro_pwrite(int fd, const void *buf, size_t n, int64_t off);
 
@@ -813,7 +815,9 @@ GORO_API int goro_listen(const char *network, const char *address);
 
 /* net.Dial: a connected socket (TCP_NODELAY for TCP). Tries each address
  * the host resolves to, in order. Returns the fd, or the first address's
- * error; -ETIMEDOUT if the deadline passed. */
+ * error; -ETIMEDOUT if the deadline passed. The deadline bounds the
+ * connects; a name lookup (getaddrinfo, which cannot be interrupted) is
+ * checked against it only when it returns. */
 GORO_API int goro_dial(const char *network, const char *address);
 GORO_API int goro_dial_until(const char *network, const char *address,
                              int64_t deadline);
