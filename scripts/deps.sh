@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # deps.sh: installs, on Debian, whatever of the given commands is missing.
-# Usage: scripts/deps.sh cmd[:package] ...   (package defaults to cmd)
+# Usage: scripts/deps.sh what[:package] ...   (package defaults to what)
+# what is a command, or an absolute path to a file (for libraries).
 set -euo pipefail
 missing=()
 for spec in "$@"; do
   cmd=${spec%%:*}
   pkg=${spec#*:}
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  case $cmd in
+  /*) [ -e "$cmd" ] || missing+=("$pkg") ;;
+  *) command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg") ;;
+  esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "deps: installing ${missing[*]}"

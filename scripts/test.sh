@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh cmake gcc make clang python3 \
   aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu qemu-aarch64-static:qemu-user-static \
-  go:golang-go
+  go:golang-go wrk /usr/include/http_parser.h:libhttp-parser-dev
 
 jobs=$(nproc)
 echo "== Release build and suite"

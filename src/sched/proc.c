@@ -1301,6 +1301,7 @@ static GORO_NORETURN void fatal_forked(void) {
 }
 
 static void runtime_init(void) {
+  int saved_errno = errno; /* start-up opens files that may not exist */
   goro__stack_init();
   int procs = default_procs();
   const char *e = getenv("GORO_MAXPROCS");
@@ -1335,6 +1336,7 @@ static void runtime_init(void) {
   store_relaxed(&sched.gomaxprocs, procs);
   goro__signals_init();
   pthread_atfork(NULL, NULL, atfork_child);
+  errno = saved_errno;
   store_rel(&sched.started, 1);
 }
 
