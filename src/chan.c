@@ -142,7 +142,7 @@ goro_chan *goro_chan_make(size_t elem_size, size_t cap) {
   /* Cache-line aligned, so the header's first line (chan.h) holds
    * everything an unbuffered operation touches and no other object shares
    * it; the ring starts on a line of its own, aligned for any type. */
-  goro_chan *c = aligned_alloc(GORO_CACHELINE, size);
+  goro_chan *c = goro__aligned_alloc(GORO_CACHELINE, size);
   if (!c)
     return NULL;
   memset(c, 0, sizeof(*c));

@@ -254,7 +254,8 @@ static int grow_heap(goro__theap *h) {
   uint32_t cap = h->cap ? h->cap * 2 : 64;
   /* (cap + 4) * 16 bytes is a multiple of the line, as aligned_alloc
    * wants; e starts 3 entries in, so children 4i+1..4i+4 share a line. */
-  void *mem = aligned_alloc(GORO_CACHELINE, ((size_t)cap + 4) * sizeof(tentry));
+  void *mem =
+      goro__aligned_alloc(GORO_CACHELINE, ((size_t)cap + 4) * sizeof(tentry));
   if (!mem)
     return -ENOMEM;
   tentry *e = (tentry *)mem + 3;
@@ -273,7 +274,7 @@ static int grow_fifo(goro__theap *h) {
   if (h->qcap >= (1u << 30))
     return -ENOMEM;
   uint32_t cap = h->qcap ? h->qcap * 2 : 64;
-  tentry *q = malloc((size_t)cap * sizeof(tentry));
+  tentry *q = goro__malloc((size_t)cap * sizeof(tentry));
   if (!q)
     return -ENOMEM;
   for (uint32_t i = 0; i < h->qlen; i++)

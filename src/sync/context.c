@@ -94,7 +94,7 @@ goro_ctx *goro_ctx_background(void) { return &background; }
 
 static goro_ctx *ctx_new(goro_ctx *parent, uint32_t kind) {
   parent = ctx_or_bg(parent);
-  goro_ctx *c = calloc(1, sizeof(*c));
+  goro_ctx *c = goro__calloc(1, sizeof(*c));
   if (!c)
     return NULL;
   c->refs = 1;

@@ -37,7 +37,7 @@ typedef struct task {
 } task;
 
 goro_group *goro_group_new(goro_ctx *parent) {
-  goro_group *g = calloc(1, sizeof(*g));
+  goro_group *g = goro__calloc(1, sizeof(*g));
   if (!g)
     return NULL;
   g->ctx = goro_ctx_with_cancel(parent);
@@ -90,7 +90,7 @@ static int start(goro_group *g, int (*fn)(goro_ctx *, void *), void *arg,
         return err; /* a limit of 0: it never could */
     }
   }
-  task *t = malloc(sizeof(*t));
+  task *t = goro__malloc(sizeof(*t));
   if (!t) {
     if (g->limited)
       goro_sema_release(&g->sem, 1);

@@ -84,7 +84,7 @@ static goro_chan *chan_timer_start(int64_t when, int64_t period) {
   if (goro__runtime_init() != 0)
     return NULL;
   goro_chan *c = goro_chan_make(sizeof(int64_t), 1);
-  chan_timer *ct = c ? malloc(sizeof(*ct)) : NULL;
+  chan_timer *ct = c ? goro__malloc(sizeof(*ct)) : NULL;
   if (!ct) {
     goro_chan_release(c);
     return NULL;
@@ -145,7 +145,7 @@ static void func_fire(goro__timer *t, int64_t now) {
 static goro_timer *timer_new(int64_t ns, void (*fn)(void *), void *arg) {
   if (goro__runtime_init() != 0)
     return NULL;
-  goro_timer *tm = calloc(1, sizeof(*tm));
+  goro_timer *tm = goro__calloc(1, sizeof(*tm));
   if (!tm)
     return NULL;
   if (fn) {
@@ -225,7 +225,7 @@ struct goro_ticker {
 goro_ticker *goro_ticker_new(int64_t period_ns) {
   if (period_ns <= 0 || goro__runtime_init() != 0)
     return NULL;
-  goro_ticker *tk = calloc(1, sizeof(*tk));
+  goro_ticker *tk = goro__calloc(1, sizeof(*tk));
   if (!tk)
     return NULL;
   tk->c = goro_chan_make(sizeof(int64_t), 1);
