@@ -39,11 +39,11 @@ static int fork_exec_status(int code) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static volatile int spin;
+static volatile unsigned spin;
 static void busy(void *arg) {
   goro_wg *wg = arg;
   for (int i = 0; i < 2000; i++) {
-    spin += i;
+    spin += (unsigned)i;
     if (i % 100 == 0)
       goro_yield();
   }
