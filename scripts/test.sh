@@ -33,7 +33,7 @@ if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64-static
   # deadlock detection stays silent), real parallelism and scale (million,
   # parallel, steal), and the long reliability runs.
   (cd build-aarch64 && ctest --output-on-failure -j2 --timeout 600 \
-    -E "million|parallel|steal|fatal|deadlock|io_|errno_migrate_clang|bench|race_|seed_|soak|fault")
+    -E "million|parallel|steal|fatal|deadlock|io_|errno_migrate_clang|bench|race_|seed_|soak|fault|fork")
 else
   echo "== aarch64: cross compiler or qemu missing, skipped"
 fi
