@@ -83,8 +83,8 @@ static void pinger(void *arg) {
   goro_wg_done(&wg);
 }
 
-static volatile unsigned spin_sink;
 static void spinner(void *arg) {
+  volatile unsigned spin_sink = 0;
   for (int i = 0; i < 200000; i++)
     spin_sink += (unsigned)i;
   goro_wg_done(&wg);

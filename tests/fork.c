@@ -39,9 +39,9 @@ static int fork_exec_status(int code) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static volatile unsigned spin;
 static void busy(void *arg) {
   goro_wg *wg = arg;
+  volatile unsigned spin = 0;
   for (int i = 0; i < 2000; i++) {
     spin += (unsigned)i;
     if (i % 100 == 0)

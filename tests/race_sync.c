@@ -275,8 +275,13 @@ static void RaceWaitGroupAsMutex(void) {
   recvi(ch);
 }
 
-/* Add is too late; the two writes race whatever Wait does. */
+/* Add is too late: Wait has already returned (Go relies on Gosched for
+ * that; here a flag that orders nothing). Otherwise a Wait woken by one
+ * Done could meet the other's Add, which is fatal misuse in goro as in
+ * Go. */
+static int main_waited;
 static void g_wg_wrong_wait(void *a) {
+  nohb_wait(&main_waited, 1);
   goro_wg_add(&wg, 1);
   goro_yield();
   W(x, (int)(intptr_t)a);
@@ -288,6 +293,7 @@ static void RaceWaitGroupWrongWait(void) {
   spawn(g_wg_wrong_wait, (void *)1);
   spawn(g_wg_wrong_wait, (void *)2);
   goro_wg_wait(&wg);
+  nohb_set(&main_waited, 1);
   recvi(ch);
   recvi(ch);
 }
@@ -435,14 +441,18 @@ static void NoRaceCond(void) {
   W(x, 2);
 }
 
+/* Go sleeps twice: so that main enters cond.Wait's loop, and so that it
+ * has left the loop (and unlocked) before x = 3; the second wait is a flag
+ * that orders nothing, so the verdict does not depend on the schedule. */
+static int left_loop;
 static void g_race_cond(void *a) {
-  goro_yield(); /* Go sleeps here: enter cond.Wait's loop */
+  goro_yield();
   W(x, 1);
   goro_mutex_lock(&mu);
   W(condition, 1);
   goro_cond_signal(&cond);
   goro_mutex_unlock(&mu);
-  goro_yield(); /* Go sleeps here: leave the loop */
+  nohb_wait(&left_loop, 1);
   goro_mutex_lock(&mu);
   W(x, 3);
   goro_mutex_unlock(&mu);
@@ -455,6 +465,7 @@ static void RaceCond(void) {
   while (R(condition) != 1)
     goro_cond_wait(&cond, &mu);
   goro_mutex_unlock(&mu);
+  nohb_set(&left_loop, 1);
   W(x, 2);
   recvi(done);
 }
