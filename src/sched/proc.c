@@ -125,6 +125,7 @@ static inline void errno_set(int e) {
 
 bool goro__seed_mode;
 static uint64_t seed_rng; /* [the single M] */
+int64_t goro__seed_clock = 1; /* nonzero: the mutex reads 0 as "never waited" */
 
 uint64_t goro__fastrand(void) {
   static __thread uint64_t state;
@@ -310,11 +311,13 @@ static goro__g *runq_steal(goro__p *p, goro__p *victim, bool steal_next) {
  * entry of the run queue instead of the head; goro__fastrand (select's
  * choice) and the random yields of goro__seed_point draw from the same
  * generator, seeded with N. Nothing else in the order of events depends on
- * time, except timers. */
+ * time, except timers; protocols that read the time use the seed clock
+ * (goro__protocol_nanotime), which advances 10 us per decision. */
 
 void goro__seed_point(void) {
   void goro_yield(void);
   goro__m *m = goro__m_get();
+  goro__seed_clock += 10000;
   if (m && m->curg && goro__rand_n(&seed_rng, 4) == 0)
     goro_yield();
 }
@@ -325,6 +328,7 @@ GORO_NOINLINE static void seed_shuffle(goro__p *p) {
   uint32_t h = p->runqhead, t = p->runqtail;
   goro__g *next = p->runnext;
   uint32_t n = t - h + (next ? 1 : 0);
+  goro__seed_clock += 10000;
   if (n < 2)
     return;
   uint32_t k = goro__rand_n(&seed_rng, n);

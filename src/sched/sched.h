@@ -259,6 +259,17 @@ GORO_HIDDEN bool goro__can_spin(int iter);
  * order of events (for programs that do not depend on timing). */
 GORO_HIDDEN extern bool goro__seed_mode;
 GORO_HIDDEN void goro__seed_point(void);
+/* The deterministic mode's clock: 10 us per scheduling decision, so a
+ * protocol that reads the time (the mutex's 1 ms starvation rule) replays
+ * exactly. [the single M] */
+GORO_HIDDEN extern int64_t goro__seed_clock;
+/* The clock for protocol decisions: the seed clock in the deterministic
+ * mode, the monotonic clock otherwise. */
+static inline int64_t goro__protocol_nanotime(void) {
+  if (unlikely(goro__seed_mode))
+    return goro__seed_clock;
+  return goro__nanotime();
+}
 /* A point where the deterministic mode may switch goroutines. Call it only
  * where the caller holds no lock: at the entry of a blocking operation. */
 static inline void goro__sched_point(void) {

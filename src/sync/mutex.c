@@ -97,9 +97,10 @@ static GORO_NOINLINE void lock_slow(goro_mutex *m, const char *reason) {
     /* Waited before: back to the head of the queue. */
     bool lifo = wait_start != 0;
     if (!wait_start)
-      wait_start = goro__nanotime();
+      wait_start = goro__protocol_nanotime();
     goro__semacquire(&m->_s, lifo, reason);
-    starving = starving || goro__nanotime() - wait_start > STARVATION_NS;
+    starving = starving ||
+               goro__protocol_nanotime() - wait_start > STARVATION_NS;
     old = load_seq(state);
     if (old & M_STARVING) {
       /* Handed to us: LOCKED is clear, and we are still counted as a
