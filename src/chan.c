@@ -161,10 +161,13 @@ void goro_chan_release(goro_chan *c) {
   if (!c)
     return;
   /* acq_rel: our earlier uses of c happen before the decrement (release);
-   * the last decrementer sees everyone's uses before it frees (acquire). */
+   * the last decrementer sees everyone's uses before it frees (acquire).
+   * The same edge for ThreadSanitizer, which sees free() as a write. */
+  goro__hb_release(&c->refs);
   uint32_t old = __atomic_fetch_sub(&c->refs, 1, __ATOMIC_ACQ_REL);
   if (old > 1)
     return;
+  goro__hb_acquire(&c->refs);
   if (unlikely(old == 0))
     goro__fatal("goro_chan_release: reference count went negative "
                 "(a channel released more often than retained)");
@@ -207,6 +210,7 @@ int goro_chan_send(goro_chan *c, const void *elem) {
   goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   if (unlikely(!c))
     goro__chan_block_forever("chan send (nil chan)");
+  goro__race_read(goro__chan_raceaddr(c), GORO__CALLER_PC());
   goro__waiter *wake;
   chan_lock(c);
   int r = goro__chan_send_locked(c, elem, &wake);
@@ -226,6 +230,12 @@ static inline bool chan_full(goro_chan *c) {
 }
 
 int goro_chan_trysend(goro_chan *c, const void *elem) {
+  if (c)
+    goro__race_read(goro__chan_raceaddr(c), GORO__CALLER_PC());
+  return goro__chan_trysend(c, elem);
+}
+
+int goro__chan_trysend(goro_chan *c, const void *elem) {
   goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   if (!c)
     return -EAGAIN;
@@ -309,6 +319,12 @@ int goro_chan_tryrecv(goro_chan *c, void *out) {
  */
 
 int goro_chan_close(goro_chan *c) {
+  if (c)
+    goro__race_write(goro__chan_raceaddr(c), GORO__CALLER_PC());
+  return goro__chan_close(c);
+}
+
+int goro__chan_close(goro_chan *c) {
   goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   if (!c)
     return -EINVAL;

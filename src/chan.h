@@ -195,13 +195,26 @@ static inline void goro__chan_wake(goro__waiter *w) {
   goro__wake(w);
 }
 
+/* The address that sends read and closes write in the user's name (Go's
+ * c.raceaddr()), so that a send and a close with no order between them are
+ * reported as a data race, as Go's race detector reports them. Only the
+ * public entry points do it: the runtime's own sends (timers) and closes
+ * (contexts) go through goro__chan_trysend and goro__chan_close. */
+static inline const void *goro__chan_raceaddr(goro_chan *c) {
+  return &c->closed;
+}
+GORO_HIDDEN int goro__chan_trysend(goro_chan *c, const void *elem);
+GORO_HIDDEN int goro__chan_close(goro_chan *c);
+
 /* ---- happens-before edges, for ThreadSanitizer ----------------------------
  * The library is not instrumented (sched/sanitizer.h), so these calls tell
  * TSan about Go's edges (runtime/chan.go's race calls, Go 1.19); they
  * compile to nothing in other builds. goro__ready already orders a waker
  * before the goroutine it wakes; added here, all under c->lock:
  *  - close releases the channel's first byte; a receive that finds the
- *    channel closed and drained acquires it.
+ *    channel closed and drained acquires it. A send that finds it closed
+ *    acquires nothing (as in Go): its read of goro__chan_raceaddr races
+ *    with the close's write unless the program ordered them.
  *  - unbuffered (Go's racesync): the running side acquires the parked
  *    side's clock, which the parked side stored before parking at its
  *    waiter's address (its select's shared word for a select).
@@ -214,8 +227,8 @@ static inline void goro__chan_wake(goro__waiter *w) {
  *    before the (k+C)-th send completes, and nothing more. A parked
  *    goroutine's share of a hand-off is done on its own TSan fiber, frozen
  *    since it parked, as Go does on the parked g's context; a parked
- *    thread's clock is only at its waiter's address, so the waker takes it
- *    (more order than Go's: docs/reliability.md). Like Go in race mode, a
+ *    thread's share on a scratch fiber that takes the clock the thread
+ *    left at its waiter's address (chan_hb_slot_for). Like Go in race mode, a
  *    hand-off to a parked receiver advances recvx and sendx as if the value
  *    had gone through the ring, so slots are numbered as in Go.
  *  - elements of size 1 (a slot's second byte is the next slot) and 0 (no
@@ -257,8 +270,17 @@ static inline void chan_hb_slot_for(goro_chan *c, size_t i, bool send,
     chan_hb_slot(c, i, send);
     __tsan_switch_to_fiber(self, __tsan_switch_to_fiber_no_sync);
   } else {
+    /* A parked thread has no fiber of its own to act on: a scratch fiber,
+     * born with no history (goro__san_fiber_new), takes the thread's clock
+     * from its waiter's address and does the thread's share, so the
+     * running side never takes the thread's clock (Go's order, exactly). */
+    void *self = __tsan_get_current_fiber();
+    void *f = goro__san_fiber_new();
+    __tsan_switch_to_fiber(f, __tsan_switch_to_fiber_no_sync);
     goro__hb_acquire(chan_hb_waddr(w));
     chan_hb_slot(c, i, send);
+    __tsan_switch_to_fiber(self, __tsan_switch_to_fiber_no_sync);
+    __tsan_destroy_fiber(f);
   }
 }
 /* A value handed between the running side and the parked w. */

@@ -165,7 +165,8 @@ static bool uring_init(void) {
     close(fd);
     return false;
   }
-  int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  /* Raw, as the poller's: not a user fd to ThreadSanitizer (epoll.c). */
+  int efd = (int)syscall(SYS_eventfd2, 0, EFD_NONBLOCK | EFD_CLOEXEC);
   const goro__pollops *ops = goro__pollops_get();
   if (efd < 0 || !ops ||
       (sys_uring_register(fd, IORING_REGISTER_EVENTFD_ASYNC, &efd, 1) != 0 &&
@@ -224,7 +225,7 @@ static int reap_locked(goro__waiter **list) {
 
 static int uring_reap(goro__waiter **list) {
   uint64_t v;
-  ssize_t x = read(ring.efd, &v, sizeof(v));
+  ssize_t x = (ssize_t)syscall(SYS_read, ring.efd, &v, sizeof(v));
   (void)x;
   goro__lock_acquire(&ring.lock);
   int n = reap_locked(list);
@@ -330,6 +331,7 @@ static void *worker(void *arg) {
     if (!pool.head)
       pool.tail = NULL;
     goro__lock_release(&pool.lock);
+    goro__hb_acquire(r); /* the submitter's buffer (pool_submit) */
     int64_t res;
     do
       res = do_syscall(r);
@@ -351,6 +353,7 @@ static void unlock_pool(void *arg) {
 }
 
 static int64_t pool_submit(file_req *r) {
+  goro__hb_release(r); /* ThreadSanitizer: the buffer, to the worker */
   goro__lock_acquire(&pool.lock);
   bool wake = pool.idle > 0;
   if (!wake && pool.nthreads < pool.max) {
@@ -359,8 +362,10 @@ static int64_t pool_submit(file_req *r) {
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&a, 64 * 1024);
     pthread_t th;
+    goro__san_sync_ignore_begin();
     if (pthread_create(&th, &a, worker, NULL) == 0)
       pool.nthreads++;
+    goro__san_sync_ignore_end();
     pthread_attr_destroy(&a);
     if (pool.nthreads == 0) {
       goro__lock_release(&pool.lock);

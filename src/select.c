@@ -302,6 +302,13 @@ int goro_select(goro_case *cases, size_t n, int flags) {
     return -EINVAL;
   if (n > (size_t)INT32_MAX)
     return -EINVAL;
+#ifdef GORO_TSAN
+  /* Go's selectgo reads each send case's channel in the user's name
+   * (chan.h, goro__chan_raceaddr). */
+  for (size_t i = 0; i < n; i++)
+    if (cases[i].op == GORO_SEND && cases[i].chan)
+      goro__race_read(goro__chan_raceaddr(cases[i].chan), GORO__CALLER_PC());
+#endif
 
   uint32_t orders[2 * SEL_SMALL];
   uint32_t *pollorder = orders, *lockorder = orders + SEL_SMALL;
@@ -365,7 +372,7 @@ int goro_select(goro_case *cases, size_t n, int flags) {
       cs->ok = r;
       return (int)i;
     }
-    r = goro_chan_trysend(cs->chan, cs->elem);
+    r = goro__chan_trysend(cs->chan, cs->elem);
     if (r == -EAGAIN)
       return r;
     cs->ok = r == 0;

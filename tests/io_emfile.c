@@ -23,22 +23,27 @@ static int accepted[NCLIENT + 1];
 static int naccepted;
 static int emfile_attempts;
 static int64_t first_emfile, last_emfile;
+/* The acceptor's counters are read while it runs (a sleep orders nothing
+ * in Go's memory model, and ThreadSanitizer would say so): atomics. */
+#define LD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
 static goro_wg done = GORO_WG_INIT;
 
 /* examples/echo.c's accept loop, counting the -EMFILE back-offs. */
 static void acceptor(void *arg) {
   int want = (int)(intptr_t)arg;
-  while (naccepted < want) {
+  while (LD(naccepted) < want) {
     int fd = goro_accept(lfd, NULL, NULL);
     if (fd == -EMFILE || fd == -ENFILE) {
-      if (emfile_attempts++ == 0)
-        first_emfile = goro_now();
-      last_emfile = goro_now();
+      if (__atomic_fetch_add(&emfile_attempts, 1, __ATOMIC_SEQ_CST) == 0)
+        ST(first_emfile, goro_now());
+      ST(last_emfile, goro_now());
       goro_sleep(5 * MS);
       continue;
     }
     CHECK(fd >= 0);
-    accepted[naccepted++] = fd;
+    accepted[LD(naccepted)] = fd;
+    ST(naccepted, LD(naccepted) + 1);
   }
   goro_wg_done(&done);
 }
@@ -84,13 +89,13 @@ static void test_main(void *arg) {
   goro_wg_add(&done, 1);
   goro_go(acceptor, (void *)(intptr_t)NCLIENT);
   goro_sleep(50 * MS);
-  CHECK_EQ(naccepted, 0);
-  int attempts_while_exhausted = emfile_attempts;
+  CHECK_EQ(LD(naccepted), 0);
+  int attempts_while_exhausted = LD(emfile_attempts);
   CHECK(attempts_while_exhausted >= 1);
   /* Never a spin: every attempt was followed by a 5 ms back-off (a sleep
    * never ends early), so n attempts span at least (n - 1) * 5 ms. A loop
    * inside goro_accept would have hung or made the count explode. */
-  CHECK(last_emfile - first_emfile >=
+  CHECK(LD(last_emfile) - LD(first_emfile) >=
         (int64_t)(attempts_while_exhausted - 1) * 5 * MS);
   for (int i = 0; i < NCLIENT; i++)
     close(hog[--nhog]);

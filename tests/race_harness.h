@@ -42,32 +42,6 @@ typedef struct race_case {
   int gap; /* a known gap: see the top of the file */
 } race_case;
 
-/* ---- interim: fibers that start with no history ---------------------------
- * __tsan_create_fiber gives the new fiber the creating fiber's clock, and
- * the scheduler creates a goroutine's fiber at its first run, on whatever
- * goroutine (or g0) was running: that made everything the previous
- * goroutine had done happen before the new one started, hiding races
- * (RaceSelect4 at GORO_MAXPROCS=1). The fix belongs in
- * goro__san_fiber_new (src/sched/sanitizer.h): create the fiber between
- * AnnotateIgnoreSyncBegin/End, so its only history is the go statement's
- * edge. Until then this program interposes __tsan_create_fiber with that
- * fix (the library's call binds to the executable's definition). */
-#include <dlfcn.h>
-void AnnotateIgnoreSyncBegin(const char *file, int line);
-void AnnotateIgnoreSyncEnd(const char *file, int line);
-static void *(*race_real_create_fiber)(unsigned);
-__attribute__((constructor)) static void race_fiber_init(void) {
-  race_real_create_fiber =
-      (void *(*)(unsigned))dlsym(RTLD_NEXT, "__tsan_create_fiber");
-}
-void *__tsan_create_fiber(unsigned flags) {
-  void *(*real)(unsigned) = race_real_create_fiber;
-  AnnotateIgnoreSyncBegin(__FILE__, __LINE__);
-  void *f = real(flags);
-  AnnotateIgnoreSyncEnd(__FILE__, __LINE__);
-  return f;
-}
-
 /* ---- ordering without happens-before ------------------------------------ */
 
 /* Relaxed atomics: TSan orders nothing through them. */

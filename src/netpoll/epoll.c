@@ -73,24 +73,35 @@ static void ep_brk(void);
 static const goro__poller poller = {.name = "epoll", .poll = ep_poll,
                                     .brk = ep_brk};
 
+/* The poller's own system calls are made raw, as Go's runtime makes them:
+ * ThreadSanitizer intercepts the libc wrappers, and would take the
+ * runtime's epoll and eventfd for user fds (ordering the threads that use
+ * them, and reporting the first epoll_wait as racing with epoll_create). */
+static int sys_epoll_ctl(int op, int fd, struct epoll_event *ev) {
+  return (int)syscall(SYS_epoll_ctl, ep_fd, op, fd, ev);
+}
+static ssize_t sys_rw(long nr, int fd, void *buf, size_t n) {
+  return (ssize_t)syscall(nr, fd, buf, n);
+}
+
 static int ep_arm(int fd, uint32_t seq) {
   struct epoll_event ev = {
       .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET,
       .data.u64 = (uint64_t)seq << 32 | (uint32_t)fd};
-  return epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
+  return sys_epoll_ctl(EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
 }
 
 static int ep_rearm(int fd, uint32_t seq) {
   struct epoll_event ev = {
       .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET,
       .data.u64 = (uint64_t)seq << 32 | (uint32_t)fd};
-  return epoll_ctl(ep_fd, EPOLL_CTL_MOD, fd, &ev) == 0 ? 0 : -errno;
+  return sys_epoll_ctl(EPOLL_CTL_MOD, fd, &ev) == 0 ? 0 : -errno;
 }
 
 static void ep_disarm(int fd) {
   struct epoll_event ev = {0};
   int e = errno;
-  epoll_ctl(ep_fd, EPOLL_CTL_DEL, fd, &ev);
+  sys_epoll_ctl(EPOLL_CTL_DEL, fd, &ev);
   errno = e;
 }
 
@@ -98,7 +109,7 @@ static int ep_add_completion_fd(int efd, int (*fn)(goro__waiter **list)) {
   /* Release: fn before the fd can report an event. */
   store_rel(&comp_fn, fn);
   struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = TAG_COMP};
-  return epoll_ctl(ep_fd, EPOLL_CTL_ADD, efd, &ev) == 0 ? 0 : -errno;
+  return sys_epoll_ctl(EPOLL_CTL_ADD, efd, &ev) == 0 ? 0 : -errno;
 }
 
 static const goro__pollops ops = {.arm = ep_arm,
@@ -111,11 +122,11 @@ static bool ready; /* [written once under init_once] */
 
 static void ep_init(void) {
   int e = errno;
-  ep_fd = epoll_create1(EPOLL_CLOEXEC);
+  ep_fd = (int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC);
   if (ep_fd >= 0) {
-    brk_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    brk_fd = (int)syscall(SYS_eventfd2, 0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_BRK};
-    if (brk_fd >= 0 && epoll_ctl(ep_fd, EPOLL_CTL_ADD, brk_fd, &ev) == 0) {
+    if (brk_fd >= 0 && sys_epoll_ctl(EPOLL_CTL_ADD, brk_fd, &ev) == 0) {
       ready = true;
       goro__netpoll_register(&poller);
     }
@@ -135,7 +146,7 @@ static void ep_brk(void) {
     return; /* a wake-up is already on its way */
   uint64_t one = 1;
   int e = errno;
-  ssize_t r = write(brk_fd, &one, sizeof(one));
+  ssize_t r = sys_rw(SYS_write, brk_fd, &one, sizeof(one));
   (void)r;
   errno = e;
 }
@@ -160,7 +171,7 @@ static int ep_wait(struct epoll_event *evs, int64_t delay) {
     ms = 1000000000;
   else
     ms = (int)((delay + 999999) / 1000000);
-  return epoll_wait(ep_fd, evs, MAX_EVENTS, ms);
+  return (int)syscall(SYS_epoll_pwait, ep_fd, evs, MAX_EVENTS, ms, NULL, 0);
 }
 
 static int ep_poll(int64_t delay) {
@@ -189,7 +200,7 @@ static int ep_poll(int64_t delay) {
     if (data == TAG_BRK) {
       if (delay != 0) {
         uint64_t v;
-        ssize_t r = read(brk_fd, &v, sizeof(v));
+        ssize_t r = sys_rw(SYS_read, brk_fd, &v, sizeof(v));
         (void)r;
         /* Release: the read before a new brk may write again. */
         store_rel(&brk_pending, 0);

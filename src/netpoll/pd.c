@@ -168,6 +168,10 @@ static GORO_NOINLINE void last_ref(goro__pd *pd) {
 }
 
 void goro__pd_end(goro__pd *pd) {
+  /* ThreadSanitizer: operations on one fd are ordered through its
+   * references, as Go's fdMutex orders them (atomics synchronize in Go's
+   * race detector); the close acquires them all before close(2). */
+  goro__hb_release(&pd->refs);
   /* seq_cst: pairs with the fetch_or of PD_CLOSING and the closer's load of
    * refs under the lock (step 3 above). */
   if (unlikely(add_fetch_seq(&pd->refs, (uint32_t)-1) == PD_CLOSING))
@@ -236,6 +240,7 @@ goro__pd *goro__pd_begin(int fd, int *err) {
     *err = -EBADF;
     return NULL;
   }
+  goro__hb_acquire(&pd->refs); /* see goro__pd_end */
   /* Acquire: pairs with the release store of kind in pd_init. */
   if (likely(load_acq(&pd->kind) != PD_NONE))
     return pd;
@@ -523,6 +528,7 @@ int goro__pd_close(int fd) {
   goro__lock_release(&pd->lock);
 
   /* Step 5. */
+  goro__hb_acquire(&pd->refs); /* see goro__pd_end */
   __atomic_fetch_and(&pd->refs, ~PD_CLOSING, __ATOMIC_SEQ_CST);
   return sys_close(fd);
 }

@@ -658,9 +658,13 @@ static inline void finish_switch(goro__m *m) {
 
 /* The sanitizers' view of a switch (sanitizer.h); free otherwise. */
 #if defined(GORO_ASAN) || defined(GORO_TSAN)
+/* A goroutine arriving on m also acquires m's start (m_main): TSan writes
+ * a thread's TLS block when the thread starts, and errno and other
+ * thread-locals live there. */
 #define SAN_TO_G(fake, g)                                                      \
-  goro__san_switch((fake), goro__slot_lo((g)->slot), goro__stack_size,        \
-                   (g)->san_fiber)
+  (goro__san_switch((fake), goro__slot_lo((g)->slot), goro__stack_size,       \
+                    (g)->san_fiber),                                           \
+   goro__hb_acquire(&m->san_fiber))
 #define SAN_TO_G0(fake, m)                                                     \
   goro__san_switch((fake), (m)->g0_lo, (m)->g0_size, (m)->san_fiber)
 #define SAN_FAKE(x) (&(x)->san_fake)
@@ -1133,13 +1137,20 @@ static void *m_main(void *arg) {
   m->tid = (pid_t)syscall(SYS_gettid);
   if ((char *)&errno - goro__tp() != goro__errno_off)
     goro__fatal("errno is not at a fixed offset from the thread pointer");
+  /* Into locals first: under TSan the libc calls' writes are seen, and this
+   * thread's start is not ordered after newm's (sanitizer.h). */
   pthread_attr_t attr;
+  void *lo = NULL;
+  size_t size = 0;
   if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-    pthread_attr_getstack(&attr, &m->g0_lo, &m->g0_size);
+    pthread_attr_getstack(&attr, &lo, &size);
     pthread_attr_destroy(&attr);
   }
+  m->g0_lo = lo;
+  m->g0_size = size;
 #if defined(GORO_ASAN) || defined(GORO_TSAN)
   m->san_fiber = goro__san_fiber_current();
+  goro__hb_release(&m->san_fiber); /* see SAN_TO_G */
 #endif
   if (m->altstack) {
     stack_t ss = {.ss_sp = m->altstack, .ss_size = 64 * 1024, .ss_flags = 0};
@@ -1174,8 +1185,10 @@ static bool newm(goro__p *p, bool spinning) {
   /* Counted before it exists, so the deadlock check never sees a thread
    * it cannot account for. */
   sched.nm++;
+  goro__san_sync_ignore_begin();
   int rc = goro__fault(GORO_FAULT_THREAD) ? EAGAIN
                                          : pthread_create(&th, &attr, m_main, m);
+  goro__san_sync_ignore_end();
   pthread_attr_destroy(&attr);
   if (rc == 0 && sched.nm == 1 && !goro__seed_mode)
     goro__sysmon_start(); /* with the first worker (sched.lock held) */

@@ -92,6 +92,31 @@ static inline void goro__hb_acquire(const void *addr) {
 #endif
 }
 
+/* ---- accesses in the user's name ------------------------------------------
+ * Go's racereadpc/racewritepc: the runtime reads or writes an object on
+ * behalf of the user code at pc (a return address into it), so that
+ * operations that conflict without order are reported as a data race, as
+ * a send and a close of one channel are. */
+#ifdef GORO_TSAN
+void __tsan_read1_pc(void *addr, void *pc);
+void __tsan_write1_pc(void *addr, void *pc);
+#endif
+static inline void goro__race_read(const void *addr, void *pc) {
+#ifdef GORO_TSAN
+  __tsan_read1_pc((void *)addr, pc);
+#else
+  (void)addr, (void)pc;
+#endif
+}
+static inline void goro__race_write(const void *addr, void *pc) {
+#ifdef GORO_TSAN
+  __tsan_write1_pc((void *)addr, pc);
+#else
+  (void)addr, (void)pc;
+#endif
+}
+#define GORO__CALLER_PC() __builtin_return_address(0)
+
 /* ---- fibers ----------------------------------------------------------------
  * A switch from `from` (fake-stack slot *fake, NULL when the leaver is
  * dying) to a context whose stack is [to_lo, to_lo + to_size), whose TSan
@@ -119,9 +144,35 @@ static inline void goro__san_arrived(void *fake) {
 #endif
 }
 
+#ifdef GORO_TSAN
+void AnnotateIgnoreSyncBegin(const char *file, int line);
+void AnnotateIgnoreSyncEnd(const char *file, int line);
+#endif
+/* Around the creation of the runtime's own threads (workers, the monitor,
+ * the file pool): a thread created in a goroutine's name would inherit
+ * that goroutine's clock and hand it to every goroutine it later wakes,
+ * hiding races. Created with sync ignored, it starts with no history. */
+static inline void goro__san_sync_ignore_begin(void) {
+#ifdef GORO_TSAN
+  AnnotateIgnoreSyncBegin(__FILE__, __LINE__);
+#endif
+}
+static inline void goro__san_sync_ignore_end(void) {
+#ifdef GORO_TSAN
+  AnnotateIgnoreSyncEnd(__FILE__, __LINE__);
+#endif
+}
+/* A goroutine's fiber, created at its first run on whatever context was
+ * running. __tsan_create_fiber would give it that context's clock, making
+ * everything the previous goroutine did happen before the new one starts
+ * (hiding their races); created with sync ignored, its only history is the
+ * go statement's edge (acquired at start). */
 static inline void *goro__san_fiber_new(void) {
 #ifdef GORO_TSAN
-  return __tsan_create_fiber(0);
+  AnnotateIgnoreSyncBegin(__FILE__, __LINE__);
+  void *f = __tsan_create_fiber(0);
+  AnnotateIgnoreSyncEnd(__FILE__, __LINE__);
+  return f;
 #else
   return NULL;
 #endif

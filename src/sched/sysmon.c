@@ -178,7 +178,10 @@ void goro__sysmon_start(void) {
   /* Counted with the workers: the deadlock check compares the process's
    * threads with the runtime's own. */
   sched.nm++;
-  if (pthread_create(&th, &attr, sysmon_main, NULL) != 0) {
+  goro__san_sync_ignore_begin();
+  int rc = pthread_create(&th, &attr, sysmon_main, NULL);
+  goro__san_sync_ignore_end();
+  if (rc != 0) {
     sched.nm--;
     goro__printf("goro: cannot start the monitor thread; blocking calls and "
                  "hogs will not be handed off\n");

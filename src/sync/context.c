@@ -53,6 +53,7 @@
 
 #include "../sched/park.h"
 #include "../sched/sanitizer.h"
+#include "../chan.h"
 #include "../timer.h"
 
 #include <sched.h>
@@ -203,7 +204,7 @@ static void cancel_locked(goro_ctx *c, int err, int cause,
   store_rel(&c->err, err);
   c->cause = cause;
   if (c->done)
-    goro_chan_close(c->done);
+    goro__chan_close(c->done);
   for (goro__ctxhook *h = c->hooks, *next; h; h = next) {
     next = h->next;
     store_relaxed(&h->state, HOOK_TAKEN);
@@ -305,7 +306,7 @@ goro_chan *goro_ctx_done(goro_ctx *ctx) {
   if (!c->done) {
     c->done = goro_chan_make(0, 0);
     if (c->done && c->err)
-      goro_chan_close(c->done);
+      goro__chan_close(c->done);
   }
   goro_chan *d = c->done;
   goro__lock_release(&c->lock);

@@ -33,6 +33,7 @@
  *     (time.Tick before Go 1.23 leaked the same way). Use goro_ticker_* to
  *     stop one.
  */
+#include "../chan.h"
 #include "../timer.h"
 #include "sema.h"
 
@@ -56,7 +57,7 @@ static int64_t deadline_after(int64_t ns) {
 /* Sends the firing time; drops it if the last one is still there. */
 static void send_time(goro__timer *t, int64_t now) {
   goro_chan *c = *(goro_chan **)t->arg;
-  (void)goro_chan_trysend(c, &now);
+  (void)goro__chan_trysend(c, &now);
 }
 
 /* ---- goro_after, goro_tick: the caller owns the channel -------------------- */
@@ -75,7 +76,7 @@ static void chan_timer_finalize(void *arg) {
 /* Without the finalizer: the timer's reference goes with its one firing. */
 static void after_fire_once(goro__timer *t, int64_t now) {
   chan_timer *ct = t->arg;
-  (void)goro_chan_trysend(ct->c, &now);
+  (void)goro__chan_trysend(ct->c, &now);
   goro_chan_release(ct->c);
   free(ct); /* GORO__TIMER_NOSTOP: the firer has forgotten t */
 }
