@@ -19,27 +19,29 @@ scripts/deps.sh cmake gcc make clang python3 \
   go:golang-go wrk /usr/include/http_parser.h:libhttp-parser-dev
 
 jobs=$(nproc)
-echo "== Release build and suite"
+# Each stage's banner says how long the run has taken so far.
+stage() { echo "== $* (at ${SECONDS}s)"; }
+stage "Release build and suite"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs" >/dev/null
 (cd build && ctest --output-on-failure -j2 --timeout 300 -E "seed_|soak")
 
 # Run directly (each under a time limit) so that their numbers show.
-echo "== deterministic mode (GORO_SEED): 2000 seeds per protocol"
+stage "deterministic mode (GORO_SEED): 2000 seeds per protocol"
 for t in seed_chan seed_select seed_sync; do
   timeout 600 "build/tests/test_$t"
 done
 
-echo "== soak, short run (scripts/soak.sh runs it for longer)"
+stage "soak, short run (scripts/soak.sh runs it for longer)"
 for p in 1 2; do
   GORO_MAXPROCS=$p timeout 180 build/tests/test_soak 5
 done
 
-echo "== context switch, native and aarch64"
+stage "context switch, native and aarch64"
 scripts/arch-test.sh
 
 if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64-static >/dev/null; then
-  echo "== aarch64 cross build, run under qemu-user"
+  stage "aarch64 cross build, run under qemu-user"
   cmake -S . -B build-aarch64 -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DGORO_BUILD_EXAMPLES=OFF >/dev/null
   cmake --build build-aarch64 -j"$jobs" >/dev/null
@@ -50,18 +52,18 @@ if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64-static
   (cd build-aarch64 && ctest --output-on-failure -j2 --timeout 600 \
     -E "million|parallel|steal|fatal|deadlock|io_|errno_migrate_clang|bench|race_|seed_|soak|fault|fork")
 else
-  echo "== aarch64: cross compiler or qemu missing, skipped"
+  stage "aarch64: cross compiler or qemu missing, skipped"
 fi
 # Sanitizer builds skip the million-goroutine test (memory and time) and
 # the measuring programs.
-echo "== AddressSanitizer + UBSan"
+stage "AddressSanitizer + UBSan"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORO_SANITIZE=address \
   -DGORO_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 # Seeds are about the protocols' logic (stage 2): a few per protocol here.
 (cd build-asan && SEED_COUNT=50 ctest --output-on-failure -j2 --timeout 600 -E "million|perf")
 
-echo "== ThreadSanitizer, with the race-detection contract"
+stage "ThreadSanitizer, with the race-detection contract"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORO_SANITIZE=thread \
   >/dev/null
 cmake --build build-tsan -j"$jobs" >/dev/null
@@ -81,7 +83,7 @@ for t in race_chan race_sync; do
   timeout 600 "build-tsan/tests/test_$t"
 done
 
-echo "== valgrind (goroutine stacks registered)"
+stage "valgrind (goroutine stacks registered)"
 cmake -S . -B build-vg -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORO_VALGRIND=ON \
   -DGORO_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build build-vg -j"$jobs" >/dev/null
@@ -93,7 +95,7 @@ for t in spawn sleep_wg chan_fifo chan_nonblock sync_wg sync_mutex; do
   done
 done
 
-echo "== the benchmark harness (quick mode: every benchmark once, checksums)"
+stage "the benchmark harness (quick mode: every benchmark once, checksums)"
 bench/run.sh --quick
 
-echo "== all tests passed"
+stage "all tests passed"
