@@ -139,7 +139,9 @@ static inline uint32_t goro__rand_n(uint64_t *state, uint32_t n) {
 
 /* ---- fault injection (tests) --------------------------------------------
  * GORO_FAULT="malloc:N,mmap:N,thread:N" makes the N-th call of that kind
- * (counting from 1) fail, once per kind, so tests can check that each
+ * (counting from 1) fail, once per kind; "kind:NxK" makes K calls in a row
+ * fail from the N-th (a failure the runtime would absorb by retrying,
+ * such as a smaller stack region, then surfaces). So tests can check that each
  * failure becomes -ENOMEM / -EAGAIN with nothing leaked. The runtime's own
  * allocations go through goro__malloc and friends for this reason. */
 enum { GORO_FAULT_MALLOC, GORO_FAULT_MMAP, GORO_FAULT_THREAD, GORO_FAULT_KINDS };

@@ -89,6 +89,7 @@ size_t goro__parse_size(const char *s) {
 
 bool goro__fault_on;
 static int64_t fault_at[GORO_FAULT_KINDS]; /* 0: never */
+static int64_t fault_run[GORO_FAULT_KINDS]; /* calls in a row that fail */
 static int64_t fault_calls[GORO_FAULT_KINDS];
 
 __attribute__((constructor)) static void fault_init(void) {
@@ -99,7 +100,9 @@ __attribute__((constructor)) static void fault_init(void) {
   for (int k = 0; k < GORO_FAULT_KINDS; k++) {
     const char *at = strstr(e, names[k]);
     if (at && at[strlen(names[k])] == ':') {
-      fault_at[k] = atoll(at + strlen(names[k]) + 1);
+      char *end;
+      fault_at[k] = strtoll(at + strlen(names[k]) + 1, &end, 10);
+      fault_run[k] = *end == 'x' ? strtoll(end + 1, NULL, 10) : 1;
       goro__fault_on = true;
     }
   }
@@ -107,7 +110,8 @@ __attribute__((constructor)) static void fault_init(void) {
 
 bool goro__fault_hit(int kind) {
   int64_t n = __atomic_add_fetch(&fault_calls[kind], 1, __ATOMIC_RELAXED);
-  return n == fault_at[kind];
+  return fault_at[kind] && n >= fault_at[kind] &&
+         n < fault_at[kind] + fault_run[kind];
 }
 
 void *goro__malloc(size_t n) {

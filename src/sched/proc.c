@@ -1299,8 +1299,10 @@ static goro__p *p_new(int id) {
   return p;
 }
 
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static int init_err;
+/* Start-up runs under init_mu until it succeeds once; a start that ran
+ * out of memory (or was made to, GORO_FAULT) keeps what it allocated and
+ * the next call to the API tries again. */
+static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
 static bool forked;
 
 /* In a child of fork() only the forking thread exists: the workers, the
@@ -1317,9 +1319,13 @@ static GORO_NORETURN void fatal_forked(void) {
               "without exec(); a forked child may only exec or _exit");
 }
 
-static void runtime_init(void) {
+static int runtime_init(void) {
+  static bool stack_done;
   int saved_errno = errno; /* start-up opens files that may not exist */
-  goro__stack_init();
+  if (!stack_done) {
+    goro__stack_init();
+    stack_done = true;
+  }
   int procs = default_procs();
   const char *e = getenv("GORO_MAXPROCS");
   if (e && *e) {
@@ -1335,33 +1341,34 @@ static void runtime_init(void) {
     seed_rng = strtoull(e, NULL, 0) * 0x9E3779B97F4A7C15ULL + 1;
     procs = 1;
   }
-  sched.allp = goro__calloc(GORO__MAX_PROCS, sizeof(goro__p *));
-  if (!sched.allp) {
-    init_err = -ENOMEM;
-    return;
-  }
+  if (!sched.allp)
+    sched.allp = goro__calloc(GORO__MAX_PROCS, sizeof(goro__p *));
+  if (!sched.allp)
+    return -ENOMEM;
+  for (int i = 0; i < procs; i++)
+    if (!sched.allp[i] && !(sched.allp[i] = p_new(i)))
+      return -ENOMEM; /* the Ps made so far stay for the next try */
   for (int i = procs - 1; i >= 0; i--) {
-    goro__p *p = p_new(i);
-    if (!p) {
-      init_err = -ENOMEM;
-      return;
-    }
-    sched.allp[i] = p;
     sched.nbusy++; /* pidle_put counts it back down */
-    pidle_put(p);
+    pidle_put(sched.allp[i]);
   }
   store_relaxed(&sched.gomaxprocs, procs);
   goro__signals_init();
   pthread_atfork(NULL, NULL, atfork_child);
   errno = saved_errno;
   store_rel(&sched.started, 1);
+  return 0;
 }
 
 int goro__runtime_init_slow(void) {
   if (unlikely(forked))
     fatal_forked();
-  pthread_once(&init_once, runtime_init);
-  return init_err;
+  if (load_acq(&sched.started))
+    return 0;
+  pthread_mutex_lock(&init_mu);
+  int err = load_relaxed(&sched.started) ? 0 : runtime_init();
+  pthread_mutex_unlock(&init_mu);
+  return err;
 }
 
 /* ======================================================================
