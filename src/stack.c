@@ -117,7 +117,11 @@ int goro__stack_init(void) {
   /* Probe MADV_GUARD_INSTALL on a scratch mapping. */
   e = getenv("GORO_STACK_GUARD");
   pool.mprotect_guards = e && strcmp(e, "mprotect") == 0;
-  pool.pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+  pool.pidfd = -1;
+#ifdef GORO_VALGRIND
+  if (!RUNNING_ON_VALGRIND) /* it knows neither pidfd_open nor process_madvise */
+#endif
+    pool.pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
   if (!pool.mprotect_guards) {
     void *p = mmap(NULL, pool.page * 2, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -168,7 +172,14 @@ static int region_new(void) {
   /* 64 GiB (some 240,000 stacks of 256 KiB) or as large as the address
    * space allows, down to 1 GiB; up to MAX_REGIONS of them. Not larger:
    * emulators such as qemu-user pay per page of a mapping's size. */
-  for (size_t want = (size_t)1 << 36; want >= REGION_MIN; want >>= 1) {
+  size_t first = (size_t)1 << 36;
+#ifdef GORO_VALGRIND
+  /* valgrind spends about 40 s setting up its shadow of a 64 GiB mapping:
+   * under it, regions start at the smallest size (more are added). */
+  if (RUNNING_ON_VALGRIND)
+    first = REGION_MIN;
+#endif
+  for (size_t want = first; want >= REGION_MIN; want >>= 1) {
     size_t nchunks = want / pool.chunk_bytes;
     if (nchunks == 0)
       continue;
