@@ -757,8 +757,11 @@ void goro_sleep(int64_t ns) {
       ;
     return;
   }
+  goro__m *m = goro__m_get();
+  m->now_hint = deadline - ns; /* pick_next's clock (proc.c) */
   if (goro__sleep_until(deadline, "sleep"))
     return;
+  m->now_hint = 0;
   /* No memory for the heap to grow: let others run until the deadline. */
   while (goro__nanotime() < deadline)
     goro_yield();

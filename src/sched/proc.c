@@ -693,13 +693,26 @@ static inline bool bonus_needed(goro__p *p) {
  * work: p is being retired, or a timer is due. Timers never fire here,
  * because a parking goroutine still holds its object's lock at this point
  * and a timer's function may need that lock; g0 fires them, lock-free. */
+/* The clock for pick_next's timer check: the reading the parking
+ * operation already made (goro_sleep's, a few ns old), else a fresh one.
+ * A few ns early only defers a due timer to the next switch. */
+static inline int64_t pick_now(void) {
+  goro__m *m = goro__m_get();
+  int64_t now = m->now_hint;
+  if (now) {
+    m->now_hint = 0;
+    return now;
+  }
+  return goro__nanotime();
+}
+
 static goro__g *pick_next(goro__p *p, bool *to_g0) {
   goro__g *g;
   store_relaxed(&p->schedtick, p->schedtick + 1);
   if (unlikely(p->id >= load_relaxed(&sched.gomaxprocs) &&
                (!p->bonus_for || !bonus_needed(p))) ||
       (unlikely(goro__timers_pending()) &&
-       goro__timers_next() <= goro__nanotime())) {
+       goro__timers_next() <= pick_now())) {
     *to_g0 = true;
     return NULL;
   }
@@ -797,7 +810,7 @@ void goro__park(void (*unlockf)(void *), void *arg, const char *reason) {
   if (unlikely(!load_relaxed(&sched.started)))
     fatal_forked(); /* the only way a goroutine sees the runtime stopped */
   g->wait_reason = reason;
-  g->wait_since = goro__nanotime_coarse();
+  g->wait_since = goro__wait_clock();
   store_relaxed(&g->status, G_WAITING);
   bool to_g0;
   goro__g *next = pick_next(m->p, &to_g0);

@@ -122,6 +122,7 @@ static void *sysmon_main(void *arg) {
   for (;;) {
     nap(delay);
     int64_t now = goro__nanotime();
+    store_relaxed(&sched.sysmon_now, now);
 
     /* Nothing runs: sleep until a P turns busy (pidle_get wakes us). */
     goro__lock_acquire(&sched.lock);
@@ -131,9 +132,11 @@ static void *sysmon_main(void *arg) {
       goro__lock_release(&sched.lock);
       if (goro__stack_dirty_count() > 256)
         goro__stack_scavenge(256);
+      store_relaxed(&sched.sysmon_now, 0); /* stale from now: see sched.h */
       /* Acquire pairs with the release store in pidle_get. */
       while (load_acq(&sched.sysmon_note) == 0)
         goro__futex_wait(&sched.sysmon_note, 0, -1);
+      store_relaxed(&sched.sysmon_now, goro__nanotime());
       delay = DELAY_MIN_NS;
       idle_rounds = 0;
       continue;
