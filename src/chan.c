@@ -106,14 +106,20 @@ void goro__chan_unlock(void *c) { chan_unlock((goro_chan *)c); }
 /* Contended: the holder is running on another CPU (it never blocks with
  * the lock), or was preempted by the kernel. Spin briefly, then yield the
  * CPU to it, then poll with short sleeps so a long preemption costs no CPU.
- * Nobody ever wakes the futex word: the sleep is a timed poll. */
+ * Nobody ever wakes the futex word: the sleep is a timed poll. The spin
+ * backs off (1, 2, 4, then 8 pauses between looks): a waiter that keeps
+ * pulling the line away slows the holder, and letting one side run a few
+ * operations in a row moves the line less often. ChanProdCons1024 at 2
+ * processors went from 1.2x Go's cost to 0.75x with it (a cap of 64 pauses
+ * was slower again). */
 void goro__chan_lock_slow(goro_chan *c) {
   for (int i = 0;; i++) {
     uint32_t z = 0;
     if (load_relaxed(&c->lock) == 0 && cas_acq_rel(&c->lock, &z, 1))
       return;
     if (i < 100)
-      cpu_relax();
+      for (int k = 0, n = i < 3 ? 1 << i : 8; k < n; k++)
+        cpu_relax();
     else if (i < 120)
       sched_yield();
     else
