@@ -61,7 +61,9 @@ static const char *state_name(goro__g *g) {
 }
 
 static void print_wait(int64_t since) {
-  int64_t now = goro__nanotime_coarse();
+  /* The precise clock: since may be the monitor's reading, ahead of the
+   * coarse clock (goro__wait_clock). */
+  int64_t now = goro__nanotime();
   if (since <= 0 || now < since)
     return;
   int64_t d = now - since;
