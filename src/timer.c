@@ -43,7 +43,7 @@
  * ---------------------------------------------------------------------------
  * gmin, the global bound
  * ---------------------------------------------------------------------------
- * tg.gmin is a lower bound of every heap's next (exact after a recompute).
+ * GMIN is a lower bound of every heap's next (exact after a recompute).
  * It answers "does any timer exist" (checkdead) and lets a busy P notice
  * another P's overdue timers with one load. Invariant (G): gmin <=
  * heap->next for every heap, except while an adder that just lowered a
@@ -106,7 +106,7 @@
  *
  * Memory ordering, in one place:
  *   heap->next   store-release under the heap lock  <-> load-acquire scans
- *   tg.gmin      store-release under tg.lock         <-> relaxed hot reads
+ *   GMIN      store-release under tg.lock         <-> relaxed hot reads
  *                (a stale read only delays or hastens a check; the locked
  *                protocol above keeps (G) and (P))
  *   t->state     store-release by the firer after f  <-> load-acquire in
@@ -185,11 +185,16 @@ struct goro__theap {
 static goro__theap heaps[GORO__MAX_PROCS + 1] = {
     [0 ... GORO__MAX_PROCS] = {.next = INT64_MAX}};
 
+/* [atomic] lower bound of every heap's next, see (G); INT64_MAX: no timer
+ * exists. A global of its own so the scheduler's inline check
+ * (goro__timers_pending, sched.h) is one load. */
+int64_t goro__timers_gmin = INT64_MAX;
+#define GMIN goro__timers_gmin
+
 static struct {
-  int64_t gmin; /* [atomic] lower bound of every heap's next, see (G) */
   uint32_t hi;  /* [atomic] 1 + the highest P heap index ever used */
   goro__lock lock GORO_ALIGNED_CL; /* orders recomputes and lowerings */
-} tg = {.gmin = INT64_MAX, .lock = GORO__LOCK_INIT};
+} tg = {.lock = GORO__LOCK_INIT};
 
 /* The tracked timer whose function this thread is running, if any. Only
  * g0 and plain threads read it, and they never change threads. */
@@ -372,12 +377,12 @@ static int64_t gmin_recompute(void) {
   /* Nothing to do if gmin is already exact (the common case); a lower
    * scan means an adder is on its way to lower gmin itself. */
   int64_t m = scan_exact();
-  if (m <= load_acq(&tg.gmin))
+  if (m <= load_acq(&GMIN))
     return m;
   goro__lock_acquire(&tg.lock);
   m = scan_exact();
-  if (m != tg.gmin)
-    store_rel(&tg.gmin, m);
+  if (m != GMIN)
+    store_rel(&GMIN, m);
   goro__lock_release(&tg.lock);
   return m;
 }
@@ -385,9 +390,9 @@ static int64_t gmin_recompute(void) {
 /* An add lowered its heap's next to when: keep (G), then (P). */
 static void gmin_lower(int64_t when) {
   goro__lock_acquire(&tg.lock);
-  bool lowered = when < tg.gmin;
+  bool lowered = when < GMIN;
   if (lowered)
-    store_rel(&tg.gmin, when);
+    store_rel(&GMIN, when);
   goro__lock_release(&tg.lock);
   if (lowered)
     goro__timer_added(when);
@@ -664,7 +669,7 @@ int64_t goro__timers_next(void) {
   goro__m *m = goro__m_get();
   if (m && m->curg) {
     /* A goroutine at a switch (pick_next): the cheap check. */
-    int64_t g = load_relaxed(&tg.gmin);
+    int64_t g = load_relaxed(&GMIN);
     return g == INT64_MAX ? g : hot_next(m, g);
   }
   if (m && m->p) {
@@ -679,7 +684,7 @@ int64_t goro__timers_next(void) {
       r = min64(r, effective_next(i, p, idle));
       exact = min64(exact, load_acq(&heaps[i].next));
     }
-    if (exact > load_relaxed(&tg.gmin))
+    if (exact > load_relaxed(&GMIN))
       gmin_recompute(); /* gmin was stale: a deleted or fired timer */
     return r;
   }
@@ -722,10 +727,7 @@ static GORO_NOINLINE int64_t coarse_window_init(void) {
   return w;
 }
 
-bool goro__timers_pending(void) {
-  int64_t g = load_relaxed(&tg.gmin);
-  if (g == INT64_MAX)
-    return false;
+bool goro__timers_pending_slow(int64_t g) {
   goro__m *m = goro__m_get();
   if (!m || !m->curg)
     return true; /* checkdead, g0: does any timer exist? */

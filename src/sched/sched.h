@@ -341,6 +341,13 @@ GORO_HIDDEN void *goro__altstack_new(void);
 /* Timers the scheduler fires (timer.c). */
 GORO_HIDDEN int64_t goro__timers_next(void); /* INT64_MAX if none */
 GORO_HIDDEN int goro__timers_run(int64_t now); /* fires due timers */
-GORO_HIDDEN bool goro__timers_pending(void);
+GORO_HIDDEN extern int64_t goro__timers_gmin;
+GORO_HIDDEN bool goro__timers_pending_slow(int64_t gmin);
+/* Whether a timer this P would fire may be due (every switch asks): no
+ * timer at all is one load. */
+static inline bool goro__timers_pending(void) {
+  int64_t g = __atomic_load_n(&goro__timers_gmin, __ATOMIC_RELAXED);
+  return g != INT64_MAX && goro__timers_pending_slow(g);
+}
 
 #endif
