@@ -58,6 +58,7 @@ static struct {
   /* dirty set: LIFO array */
   void **dirty;
   size_t ndirty, dirty_cap;
+  size_t low_water; /* fewest dirty slots since the last idle scavenge */
   /* chunks with clean slots: a stack of (region, chunk) pairs */
   struct clean_ref {
     uint32_t r, c;
@@ -368,6 +369,8 @@ int goro__stack_get(void **out, int n) {
   pool_lock();
   while (got < n && pool.ndirty > 0)
     out[got++] = pool.dirty[--pool.ndirty];
+  if (pool.ndirty < pool.low_water)
+    pool.low_water = pool.ndirty;
   while (got < n) {
     int rc = take_clean(&out[got]);
     if (rc == 0) {
@@ -440,14 +443,31 @@ static int cmp_ptr(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+static size_t scavenge_locked(size_t n);
+
 size_t goro__stack_scavenge(size_t keep) {
   pool_lock();
-  if (pool.ndirty <= keep) {
+  return scavenge_locked(pool.ndirty > keep ? pool.ndirty - keep : 0);
+}
+
+size_t goro__stack_scavenge_idle(void) {
+  pool_lock();
+  /* The bottom low_water slots of the LIFO were not taken since the last
+   * call: nobody needed them for a whole period. */
+  size_t n = pool.low_water < pool.ndirty ? pool.low_water : pool.ndirty;
+  pool.low_water = pool.ndirty - n;
+  return scavenge_locked(n);
+}
+
+/* Gives back the n oldest dirty slots. Called with the pool lock held;
+ * releases it. */
+static size_t scavenge_locked(size_t n) {
+  if (n == 0) {
     pool_unlock();
     return 0;
   }
+  size_t keep = pool.ndirty - n;
   /* The oldest dirty slots sit at the bottom of the LIFO. */
-  size_t n = pool.ndirty - keep;
   void **batch = goro__malloc(n * sizeof(void *));
   if (!batch) {
     pool_unlock();
@@ -456,6 +476,8 @@ size_t goro__stack_scavenge(size_t keep) {
   memcpy(batch, pool.dirty, n * sizeof(void *));
   memmove(pool.dirty, pool.dirty + n, keep * sizeof(void *));
   pool.ndirty = keep;
+  if (pool.low_water > keep)
+    pool.low_water = keep;
   pool_unlock();
 
   /* Neighbouring slots give back in one call: the guards in between keep

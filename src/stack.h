@@ -25,7 +25,11 @@
  * goro__stack_scavenge gives back the pages of dirty slots beyond a small
  * reserve with MADV_DONTNEED (which keeps guard markers), coalescing
  * neighbouring slots into one call, and moves them to the clean set. So RSS
- * falls after a burst of goroutines ends.
+ * falls after a burst of goroutines ends: the monitor gives back, once a
+ * second, the slots that sat unused for the whole second, and everything
+ * beyond the reserve when the runtime goes idle. (Workers going idle used
+ * to scavenge at once: at two processors a spawn loop paid for TLB
+ * shootdowns and faulted its stacks back in.)
  *
  * Locking: one pool lock (stack.c), taken last in the lock order. The
  * region and chunk tables only grow; readers that walk them without the
@@ -76,6 +80,12 @@ GORO_HIDDEN void goro__stack_put(void *const *slots, int n);
  * slots scavenged. Takes the pool lock briefly; the madvise calls run
  * without it. */
 GORO_HIDDEN size_t goro__stack_scavenge(size_t keep);
+
+/* Gives back the pages of the dirty slots that no spawn took since the
+ * previous call (the LIFO's low-water mark): the monitor calls it once a
+ * second while goroutines run, so a steady churn keeps its warm stacks
+ * and a burst's leftovers go within two seconds. */
+GORO_HIDDEN size_t goro__stack_scavenge_idle(void);
 
 /* Number of slots in the dirty set now (a racy hint). */
 GORO_HIDDEN size_t goro__stack_dirty_count(void);

@@ -101,7 +101,6 @@ goro__sched_t goro__sched = {.lock = GORO__LOCK_INIT};
 #define sched goro__sched
 
 #define SPIN_NS 20000   /* how long a spinning M keeps looking: ~one wake-up */
-#define SCAVENGE_KEEP 256
 
 /* The runtime's per-thread state: one pointer, initial-exec TLS so that its
  * offset from the thread pointer is the same in every thread. */
@@ -1104,10 +1103,6 @@ top:;
       }
     }
   }
-
-  /* Idle: give back the pages of stacks left over from a burst. */
-  if (goro__stack_dirty_count() > SCAVENGE_KEEP)
-    goro__stack_scavenge(SCAVENGE_KEEP);
 
   goro__lock_acquire(&sched.lock);
   m->skip_global = false; /* asleep, it takes nothing from anyone */

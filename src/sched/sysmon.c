@@ -155,8 +155,7 @@ static void *sysmon_main(void *arg) {
 
     if (now - last_scavenge >= SCAVENGE_NS) {
       last_scavenge = now;
-      if (goro__stack_dirty_count() > 512)
-        goro__stack_scavenge(256);
+      goro__stack_scavenge_idle();
     }
 
     if (acted) {
