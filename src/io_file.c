@@ -363,8 +363,12 @@ static int64_t pool_submit(file_req *r) {
     pthread_attr_setstacksize(&a, 64 * 1024);
     pthread_t th;
     goro__san_sync_ignore_begin();
-    if (pthread_create(&th, &a, worker, NULL) == 0)
+    if (pthread_create(&th, &a, worker, NULL) == 0) {
       pool.nthreads++;
+      /* Named before any goroutine can wait on it: the deadlock detector
+       * knows the pool's threads by this name (proc.c, helper_task). */
+      pthread_setname_np(th, "goro-io");
+    }
     goro__san_sync_ignore_end();
     pthread_attr_destroy(&a);
     if (pool.nthreads == 0) {

@@ -68,6 +68,23 @@ static void scenario_closed(void *arg) {
   goro_chan_recv(c, NULL);
 }
 
+/* File I/O first (through io_uring, or the thread pool with
+ * GORO_IO_URING=0): its helper threads, the kernel's io_uring workers or
+ * the pool's, must not hide the deadlock that follows. */
+static void scenario_file(void *arg) {
+  char path[] = "/tmp/goro_io_deadlock_XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  unlink(path);
+  CHECK_EQ(goro_write(fd, "0123456789", 10), 10);
+  char buf[16];
+  CHECK_EQ(goro_pread(fd, buf, sizeof(buf), 0), 10);
+  CHECK(memcmp(buf, "0123456789", 10) == 0);
+  goro_chan *c = goro_chan_make(0, 0);
+  goro_go(forever, c);
+  goro_chan_recv(c, NULL);
+}
+
 static int run_scenario(void *arg) {
   const char *name = arg;
   CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -95,6 +112,12 @@ static int run_scenario(void *arg) {
     goro_run(scenario_timeout, NULL);
   else if (!strcmp(name, "closed"))
     goro_run(scenario_closed, NULL);
+  else if (!strcmp(name, "file_uring"))
+    goro_run(scenario_file, NULL);
+  else if (!strcmp(name, "file_pool")) {
+    setenv("GORO_IO_URING", "0", 1);
+    goro_run(scenario_file, NULL);
+  }
   return 3; /* never: the deadlock is fatal */
 }
 
@@ -118,12 +141,14 @@ int main(int argc, char **argv) {
   if (argc > 1) /* one scenario, in this process (for debugging) */
     return run_scenario(argv[1]);
   static char out[1 << 16];
-  const char *fires[] = {"chan", "timeout", "closed"};
+  const char *fires[] = {"chan", "timeout", "closed", "file_uring",
+                         "file_pool"};
   bool countable = threads_countable();
   if (!countable)
     printf("threads not countable here (qemu-user?): the detector cannot "
            "fire; deadlock scenarios skipped\n");
-  for (int i = 0; countable && i < 3; i++) {
+  for (int i = 0; countable && i < (int)(sizeof(fires) / sizeof(*fires));
+       i++) {
     int st = forked(run_scenario, (void *)fires[i], out, sizeof(out));
     if (st != 2 || !strstr(out, "all goroutines are asleep - deadlock!")) {
       fprintf(stderr, "scenario %s: status %d, stderr:\n%s\n", fires[i], st,

@@ -1433,18 +1433,48 @@ void goro__wake(goro__waiter *w) {
  * Deadlock detection
  * ==================================================================== */
 
-static int count_threads(void) {
-  char buf[4096];
-  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+/* Whether task `tid` of this process is a helper that can never call into
+ * the runtime by itself: the kernel's io_uring workers ("iou-wrk-N",
+ * "iou-sqp-N"), which come and go as the kernel needs them, and the file
+ * pool's threads ("goro-io", io_file.c), which act only for a goroutine
+ * that waits on them (and is counted in goro__netpoll_waiters meanwhile). */
+static bool helper_task(int taskdir, const char *tid) {
+  char path[64], comm[32];
+  snprintf(path, sizeof(path), "%s/comm", tid);
+  int fd = openat(taskdir, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return -1;
-  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    return false;
+  ssize_t k = read(fd, comm, sizeof(comm) - 1);
   close(fd);
-  if (n <= 0)
+  if (k <= 0)
+    return false;
+  comm[k] = 0;
+  return strncmp(comm, "iou-", 4) == 0 || strncmp(comm, "goro-io", 7) == 0;
+}
+
+/* The process's threads, less the helpers. Called under sched.lock, so no
+ * malloc: the directory is read with getdents64 into a stack buffer. */
+static int count_threads(void) {
+  int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
     return -1;
-  buf[n] = 0;
-  char *t = strstr(buf, "\nThreads:");
-  return t ? atoi(t + 9) : -1;
+  char buf[4096];
+  int n = 0;
+  long r;
+  while ((r = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+    for (long off = 0; off < r;) {
+      /* struct linux_dirent64: ino, off (8 bytes each), reclen (2), type
+       * (1), then the name. */
+      unsigned short reclen;
+      memcpy(&reclen, buf + off + 16, sizeof(reclen));
+      const char *name = buf + off + 19;
+      if (name[0] != '.' && !helper_task(dfd, name))
+        n++;
+      off += reclen;
+    }
+  }
+  close(dfd);
+  return r < 0 ? -1 : n;
 }
 
 /* sched.lock held, every P idle. */
