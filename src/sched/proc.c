@@ -1056,6 +1056,11 @@ top:;
         goro__timers_run(goro__nanotime());
         continue;
       }
+      /* I/O that came ready while we spin (Go's findrunnable polls here
+       * too): without it, a reply lands only once this M gives up. */
+      if (np && load_relaxed(&goro__netpoll_waiters) > 0 && np->poll(0) > 0 &&
+          (g = runq_get(p)) != NULL)
+        goto found;
       /* Even alone (one P) keep looking for a moment: threads outside
        * the runtime feed the global queue. */
       int64_t now = goro__nanotime();
