@@ -131,7 +131,8 @@ GORO_HIDDEN int goro__pd_wait(goro__pd *pd, int fd, int mode, uint64_t snap,
 /* Called by the backend for each event: the edges seen on (fd, seq) in
  * directions mode. Waiters to wake are pushed on *list (linked through
  * w->next) for the backend to wake once it has a P (netpoll.h). Returns how
- * many were added. */
+ * many were added; they stay counted as I/O waiters until the backend has
+ * woken them and calls goro__io_waiters_done. */
 GORO_HIDDEN int goro__pd_event(int fd, uint32_t seq, int mode,
                                goro__waiter **list);
 
@@ -143,6 +144,8 @@ GORO_HIDDEN int goro__pd_close(int fd);
  * bring (readiness, a file completion): goro__netpoll_waiters, which the
  * deadlock detector and the idle M read. */
 GORO_HIDDEN void goro__io_waiters_add(int32_t n);
+/* Uncounts n waiters once they have been woken (see pd.c). */
+GORO_HIDDEN void goro__io_waiters_done(int32_t n);
 
 /* ---- the backend (epoll.c) ------------------------------------------------ */
 

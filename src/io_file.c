@@ -218,9 +218,7 @@ static int reap_locked(goro__waiter **list) {
   }
   /* Release: we are done with the entries before the kernel reuses them. */
   store_rel(ring.cq_head, head);
-  if (n)
-    goro__io_waiters_add(-n);
-  return n;
+  return n; /* still counted as I/O waiters until woken (io.h) */
 }
 
 static int uring_reap(goro__waiter **list) {
@@ -283,13 +281,14 @@ static bool uring_submit(file_req *r) {
    * found on the way are woken with the lock released, before we publish
    * ourselves as parked (the poller may reap ours meanwhile: then done). */
   goro__waiter *list = NULL;
-  reap_locked(&list);
+  int n = reap_locked(&list);
   while (list) {
     goro__lock_release(&ring.lock);
     goro__pd_wake_list(list);
+    goro__io_waiters_done(n);
     list = NULL;
     goro__lock_acquire(&ring.lock);
-    reap_locked(&list);
+    n = reap_locked(&list);
   }
   if (r->done) {
     goro__lock_release(&ring.lock);
@@ -337,8 +336,8 @@ static void *worker(void *arg) {
       res = do_syscall(r);
     while (res == -EINTR);
     r->res = res;
-    goro__io_waiters_add(-1);
     goro__wake(&r->w); /* r is the owner's again from here */
+    goro__io_waiters_done(1);
   }
   return NULL;
 }

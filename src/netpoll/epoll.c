@@ -227,6 +227,7 @@ static int ep_poll(int64_t delay) {
   if (woken) {
     goro__sched_try_acquire_p();
     goro__pd_wake_list(list);
+    goro__io_waiters_done(woken);
   }
   errno = e;
   return woken;

@@ -154,6 +154,19 @@ void goro__io_waiters_add(int32_t n) {
   fetch_add_seq(&goro__netpoll_waiters, n);
 }
 
+void goro__io_waiters_done(int32_t n) {
+  if (n == 0)
+    return;
+  /* After the wake, never before: a waiter counts as waiting on I/O until
+   * its goroutine is runnable, so the deadlock check (which reads this
+   * first) never sees it in neither state. Done by a thread without a P
+   * (the poller, the file pool), the last one may have made the runtime
+   * idle: that thread checks for a deadlock then, since the Ms that went
+   * idle meanwhile saw a waiter and said nothing. */
+  if (add_fetch_seq(&goro__netpoll_waiters, -n) == 0)
+    goro__checkdead_idle();
+}
+
 static void unlock_pd(void *arg) { goro__lock_release(&((goro__pd *)arg)->lock); }
 
 /* ---- references --------------------------------------------------------- */
@@ -440,9 +453,7 @@ int goro__pd_event(int fd, uint32_t seq, int mode, goro__waiter **list) {
     w = next;
   }
   goro__lock_release(&pd->lock);
-  if (n)
-    goro__io_waiters_add(-n);
-  return n;
+  return n; /* still counted: the backend uncounts them once woken */
 }
 
 void goro__pd_wake_list(goro__waiter *list) {
@@ -496,9 +507,8 @@ int goro__pd_close(int fd) {
   }
   uint8_t kind = pd->kind;
   goro__lock_release(&pd->lock);
-  if (n)
-    goro__io_waiters_add(-n);
   goro__pd_wake_list(list);
+  goro__io_waiters_done(n);
 
   /* Step 3: wait for the operations in flight. */
   if (kind != PD_BLOCK) {

@@ -1486,13 +1486,26 @@ static int count_threads(void) {
 void goro__checkdead(void) {
   if (load_seq(&sched.nblocked) <= 0)
     return; /* some thread outside the runtime is still running */
-  if (sched.runqsize != 0 || sched.nbusy != 0 || goro__timers_pending() ||
-      load_relaxed(&goro__netpoll_waiters) > 0 || load_seq(&sched.nsyscall) > 0)
-    return; /* a timer or a peer's I/O can still wake someone */
+  /* The waiters first: a waker makes its goroutine runnable before it
+   * uncounts it (goro__io_waiters_done), so a zero here means the
+   * goroutine shows in the run queues or nbusy read next. */
+  if (load_seq(&goro__netpoll_waiters) > 0 || load_seq(&sched.nsyscall) > 0)
+    return; /* a peer's I/O or a blocking call can still wake someone */
+  if (sched.runqsize != 0 || sched.nbusy != 0 || goro__timers_pending())
+    return; /* work, or a timer that will make some */
   int threads = count_threads();
   if (threads < 0 || threads != (int)sched.nm + load_seq(&sched.nblocked))
     return; /* a thread we do not know may still call in */
   goro__fatal("all goroutines are asleep - deadlock!");
+}
+
+void goro__checkdead_idle(void) {
+  if (load_seq(&sched.nbusy) != 0)
+    return; /* a running P will check when it idles */
+  goro__lock_acquire(&sched.lock);
+  if (sched.nbusy == 0)
+    goro__checkdead();
+  goro__lock_release(&sched.lock);
 }
 
 /* ======================================================================

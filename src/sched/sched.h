@@ -331,6 +331,9 @@ GORO_HIDDEN int goro__rescue_hog(goro__p *p, uint32_t tick,
 
 /* Deadlock check; sched.lock held. */
 GORO_HIDDEN void goro__checkdead(void);
+/* The same check from a thread holding no lock (and maybe no P), when it
+ * may have just made the runtime idle: a no-op while a P is busy. */
+GORO_HIDDEN void goro__checkdead_idle(void);
 
 /* Prints every goroutine and blocked thread (dump.c). */
 GORO_HIDDEN void goro__dump_all(void);
