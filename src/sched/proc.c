@@ -1606,11 +1606,36 @@ void goro_yield(void) {
     sched_yield();
     return;
   }
-  if (unlikely(g->epoch != load_relaxed(&sched.epoch)))
+  uint32_t epoch = load_relaxed(&sched.epoch);
+  if (unlikely(g->epoch != epoch))
     goexit0(); /* abandoned by goro_run: never resumed, not even here */
   goro__p *p = m->p;
+  goro__g *next;
+  /* The common case, pick_next's work without its call: nothing in
+   * runnext, no timer anywhere, no global-queue turn due, not the
+   * deterministic mode, a P in service; then the head of the ring. */
+  if (likely(p->globtick > 1 && !load_relaxed(&p->runnext) &&
+             load_relaxed(&goro__timers_gmin) == INT64_MAX &&
+             !goro__seed_mode &&
+             p->id < load_relaxed(&sched.gomaxprocs))) {
+    uint32_t h = load_acq(&p->runqhead);
+    if (h != p->runqtail) {
+      next = p->runq[h % GORO__RUNQ];
+      /* Release, as in runq_get; a lost race goes the long way. */
+      if (next->epoch == epoch && cas_rel(&p->runqhead, &h, h + 1)) {
+        p->globtick--;
+        store_relaxed(&p->schedtick, p->schedtick + 1);
+        p->lonely = 0;
+        store_relaxed(&g->status, G_RUNNABLE);
+        m->after = AFTER_RUNQ;
+        m->after_g = g;
+        switch_out(m, g, next);
+        return;
+      }
+    }
+  }
   bool to_g0;
-  goro__g *next = pick_next(p, &to_g0);
+  next = pick_next(p, &to_g0);
   if (!next && !to_g0) {
     if (!load_relaxed(&sched.runqsize)) {
       /* Nothing else wants to run. Callers that yield in a loop are
