@@ -740,7 +740,8 @@ static goro__g *pick_next(goro__p *p, bool *to_g0) {
 
 /* Leaves the running goroutine g for next (NULL: the M's g0). m->after
  * must be set. Returns when g is resumed, maybe on another M. */
-static void switch_out(goro__m *m, goro__g *g, goro__g *next) {
+static inline __attribute__((always_inline)) void
+switch_out_inline(goro__m *m, goro__g *g, goro__g *next) {
   g->saved_errno = errno_get();
   if (next) {
     if (unlikely(!next->sp))
@@ -761,6 +762,11 @@ static void switch_out(goro__m *m, goro__g *g, goro__g *next) {
 #endif
   finish_switch(goro__m_get());
   errno_set(g->saved_errno);
+}
+
+/* The out-of-line copy, for every caller but goro_yield's common case. */
+static GORO_NOINLINE void switch_out(goro__m *m, goro__g *g, goro__g *next) {
+  switch_out_inline(m, g, next);
 }
 
 static GORO_NORETURN void goexit0(void);
@@ -1629,7 +1635,7 @@ void goro_yield(void) {
         store_relaxed(&g->status, G_RUNNABLE);
         m->after = AFTER_RUNQ;
         m->after_g = g;
-        switch_out(m, g, next);
+        switch_out_inline(m, g, next);
         return;
       }
     }
