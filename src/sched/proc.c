@@ -185,11 +185,16 @@ bool goro__can_spin(int iter) {
 
 static void globrunq_put_batch(goro__g *head, goro__g *tail, uint32_t n);
 
-/* The ring is full: move half of it plus g to the global queue. */
+/* The ring is full: move its oldest RUNQ_SPILL goroutines plus g to the
+ * global queue. (Go moves half of its 256; ours is 1024, and the batch is
+ * copied to this goroutine's stack before the CAS, so it stays small.) */
+#define RUNQ_SPILL 128
 GORO_NOINLINE static bool runq_put_slow(goro__p *p, goro__g *g, uint32_t h,
                                        uint32_t t) {
-  goro__g *batch[GORO__RUNQ / 2 + 1];
+  goro__g *batch[RUNQ_SPILL + 1];
   uint32_t n = (t - h) / 2;
+  if (n > RUNQ_SPILL)
+    n = RUNQ_SPILL;
   for (uint32_t i = 0; i < n; i++)
     batch[i] = p->runq[(h + i) % GORO__RUNQ];
   /* Release: the slots go back to being the owner's to overwrite. */
