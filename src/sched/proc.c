@@ -22,7 +22,7 @@
  *       a wait queue whose lock is released) only after its context is
  *       saved.
  *
- * Run queues. Each P has a 256-slot ring (runq) and a runnext slot.
+ * Run queues. Each P has a 1024-slot ring (runq) and a runnext slot.
  *   - Only the owner pushes, at tail: it writes the slot, then store-release
  *     of runqtail. Consumers (the owner and thieves) load-acquire runqtail,
  *     read slots, then CAS runqhead (release), which hands the slots back
@@ -31,7 +31,8 @@
  *     goroutine: it runs next, in the readier's time slice, so a ping-pong
  *     pair (channel, mutex hand-off) stays on one core with no wake-up. It
  *     is taken with a CAS by the owner or, as a last resort, by a thief.
- *   - When the ring is full, the owner moves half of it to the global queue.
+ *   - When the ring is full, the owner moves its oldest 128 to the global
+ *     queue.
  *   - The global queue (sched.lock) takes goroutines from threads that hold
  *     no P and ring overflows. Every 61st switch a P polls it first, so the
  *     global queue cannot starve behind busy local queues.
