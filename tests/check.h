@@ -32,6 +32,33 @@
     }                                                                          \
   } while (0)
 
+/* Reads what a child writes to fd into out (NUL-terminated, truncated to
+ * cap; the rest is drained), closes fd and reaps pid. Returns its exit
+ * status, or 128 + signal. */
+static inline int check_collect(int fd, pid_t pid, char *out, size_t cap) {
+  size_t n = 0;
+  for (;;) {
+    ssize_t r = read(fd, out + n, cap - 1 - n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    n += (size_t)r;
+    if (n == cap - 1) {
+      char sink[4096];
+      while (read(fd, sink, sizeof(sink)) > 0)
+        ;
+      break;
+    }
+  }
+  out[n] = 0;
+  close(fd);
+  int st;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 /* Runs `self scenario` with extra environment entries (NULL-terminated
  * "K=V" list, may be NULL). Returns the exit status (or 128+signal);
  * stderr goes to out (NUL-terminated, truncated to cap). */
@@ -57,27 +84,7 @@ static inline int child(const char *self, const char *scenario,
     _exit(127);
   }
   close(pfd[1]);
-  size_t n = 0;
-  for (;;) {
-    ssize_t r = read(pfd[0], out + n, cap - 1 - n);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    n += (size_t)r;
-    if (n == cap - 1) {
-      char sink[4096];
-      while (read(pfd[0], sink, sizeof(sink)) > 0)
-        ;
-      break;
-    }
-  }
-  out[n] = 0;
-  close(pfd[0]);
-  int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-    ;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return check_collect(pfd[0], pid, out, cap);
 }
 
 #define CHECK_CONTAINS(hay, needle)                                            \

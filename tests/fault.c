@@ -223,27 +223,7 @@ static int run_child(const char *self, const char *kind, int n,
     _exit(127);
   }
   close(pfd[1]);
-  size_t len = 0;
-  for (;;) {
-    ssize_t r = read(pfd[0], out + len, cap - 1 - len);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    len += (size_t)r;
-    if (len == cap - 1) {
-      char sink[4096];
-      while (read(pfd[0], sink, sizeof(sink)) > 0)
-        ;
-      break;
-    }
-  }
-  out[len] = 0;
-  close(pfd[0]);
-  int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-    ;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return check_collect(pfd[0], pid, out, cap);
 }
 
 int main(int argc, char **argv) {

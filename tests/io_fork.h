@@ -28,27 +28,7 @@ static inline int forked(int (*fn)(void *), void *arg, char *out, size_t cap) {
     _exit(rc);
   }
   close(pfd[1]);
-  size_t n = 0;
-  for (;;) {
-    ssize_t r = read(pfd[0], out + n, cap - 1 - n);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    n += (size_t)r;
-    if (n == cap - 1) {
-      char sink[4096];
-      while (read(pfd[0], sink, sizeof(sink)) > 0)
-        ;
-      break;
-    }
-  }
-  out[n] = 0;
-  close(pfd[0]);
-  int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-    ;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return check_collect(pfd[0], pid, out, cap);
 }
 
 #endif
