@@ -490,15 +490,25 @@ static void NoRaceOnce(void) {
     recvi(ch);
 }
 
-/* Only fn's effects are ordered, not what a caller did before Do. */
+/* Only fn's effects are ordered: a Do that finds fn done orders nothing
+ * back to anyone. main runs fn, then lets g go; g writes y and calls Do on
+ * the fast path; main calls Do again and writes y. Nothing orders the two
+ * writes in any schedule (if the fast path released, main's second Do could
+ * acquire g's write when g ran first, and the race would hide). A caller
+ * that waits on the slow path for the winner is ordered after it by the
+ * mutex, as in Go, so the test keeps g off the slow path. */
 static void g_once_write(void *a) {
+  recvi(done);
   W(y, 1);
   goro_once_do(&once, once_fn, NULL);
   sendi(ch, 1);
 }
 static void RaceOnceCaller(void) {
   ch = mkchan(1);
+  done = mkchan(1);
   spawn(g_once_write, 0);
+  goro_once_do(&once, once_fn, NULL);
+  sendi(done, 1);
   goro_once_do(&once, once_fn, NULL);
   W(y, 2);
   recvi(ch);
