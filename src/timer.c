@@ -735,10 +735,13 @@ bool goro__timers_pending_slow(int64_t g) {
    * a VM, only if this says yes): no, if nothing this P would fire can be
    * due within a tick of the coarse clock (5 ns). So a far-off timer (a
    * ticker, a long timeout) costs a switch nothing. */
+  int64_t next = hot_next(m, g);
+  if (m->now_hint) /* goro_sleep's precise reading: free */
+    return next <= m->now_hint;
   int64_t w = load_relaxed(&coarse_window);
   if (unlikely(!w))
     w = coarse_window_init();
-  return hot_next(m, g) <= goro__nanotime_coarse() + w;
+  return next <= goro__nanotime_coarse() + w;
 }
 
 /* ======================================================================

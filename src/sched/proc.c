@@ -235,6 +235,34 @@ static bool runq_put(goro__p *p, goro__g *g, bool next) {
   }
 }
 
+/* Starts loading what the coming switches touch, so that a run queue of
+ * goroutines whose stacks are cold does not stall on memory at every
+ * switch. 100,000 sleepers are the case: each switch lands on a stack last
+ * touched 10 ms ago, and in a VM a miss there is a nested page walk and a
+ * DRAM line for the record, then the same for the saved context.
+ * Prefetched: the record PREFETCH_G ahead, and PREFETCH_LINES of the saved
+ * context PREFETCH_SP ahead (its record was prefetched two switches
+ * earlier). TimerSleep P=1: 570 -> 450-490 ns per sleep, interleaved; no
+ * change in the hot-cache switch benchmarks. Owner only. A slot may be
+ * stolen meanwhile and its g running elsewhere: records are never freed,
+ * and a torn or stale sp only prefetches the wrong line. */
+#define RUNQ_PREFETCH_G 4
+#define RUNQ_PREFETCH_SP 2
+#define RUNQ_PREFETCH_LINES 8
+
+static inline void runq_prefetch(goro__p *p, uint32_t h, uint32_t t) {
+  uint32_t n = t - h;
+  if (n > RUNQ_PREFETCH_G)
+    __builtin_prefetch(p->runq[(h + RUNQ_PREFETCH_G) % GORO__RUNQ]);
+  if (n > RUNQ_PREFETCH_SP) {
+    goro__g *g = p->runq[(h + RUNQ_PREFETCH_SP) % GORO__RUNQ];
+    const char *sp = load_relaxed(&g->sp);
+    if (sp)
+      for (int i = 0; i < RUNQ_PREFETCH_LINES; i++)
+        __builtin_prefetch(sp + 64 * i);
+  }
+}
+
 /* Takes the next goroutine of p (owner only): runnext first. */
 static goro__g *runq_get(goro__p *p) {
   goro__g *next = load_relaxed(&p->runnext);
@@ -246,8 +274,10 @@ static goro__g *runq_get(goro__p *p) {
     if (t == h)
       return NULL;
     goro__g *g = p->runq[h % GORO__RUNQ];
-    if (cas_rel(&p->runqhead, &h, h + 1))
+    if (cas_rel(&p->runqhead, &h, h + 1)) {
+      runq_prefetch(p, h + 1, t);
       return g;
+    }
   }
 }
 
