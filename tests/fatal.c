@@ -99,10 +99,23 @@ static int map_budget(void) {
   /* Once they exit, their stacks are free again. */
   for (int i = 0; i < 1000 && goro_count() > 0; i++)
     goro_sleep(1000000);
+  /* A worker may still hold the freed stacks in its P's cache for a
+   * moment after the last goroutine is gone (its M spins before it idles
+   * the P, and a busy P's cache is its own): -EAGAIN is transient, so
+   * retry for a while, as a caller would. */
   goro_wg wg = GORO_WG_INIT;
   goro_wg_add(&wg, 1);
-  if (goro_go((void (*)(void *))goro_wg_done, &wg) <= 0)
+  int64_t id = -EAGAIN;
+  for (int i = 0; i < 1000 && id == -EAGAIN; i++) {
+    id = goro_go((void (*)(void *))goro_wg_done, &wg);
+    if (id == -EAGAIN)
+      goro_sleep(1000000);
+  }
+  if (id <= 0) {
+    fprintf(stderr, "map_budget: after the exits: %s\n",
+            goro_strerror((int)id));
     return 1;
+  }
   goro_wg_wait(&wg);
   fprintf(stderr, "map_budget: %d spawned, then %s\n", ok, goro_strerror(err));
   return 0;

@@ -1487,12 +1487,88 @@ void goro__wake(goro__waiter *w) {
  * Deadlock detection
  * ==================================================================== */
 
+#ifdef GORO_TSAN
+/* ThreadSanitizer starts a thread of its own (memory flushes, reports) at
+ * the process's first pthread_create, named like the program, so no name
+ * tells it apart. A constructor makes that first call itself, with a
+ * thread that returns at once, and remembers the threads it then finds
+ * besides itself and the one it made: TSan's. Only if the process was
+ * single-threaded before (a constructor of a library loaded later could
+ * see the user's threads); otherwise deadlocks stay undetected under TSan,
+ * as before. */
+static long san_helpers[4];
+static int nsan_helpers;
+
+static int san_tasks(long *out, int max) {
+  int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return -1;
+  char buf[4096];
+  int n = 0;
+  long r;
+  while ((r = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0)
+    for (long off = 0; off < r;) {
+      unsigned short reclen;
+      memcpy(&reclen, buf + off + 16, sizeof(reclen));
+      const char *name = buf + off + 19;
+      if (name[0] != '.') {
+        if (n < max)
+          out[n] = atol(name);
+        n++;
+      }
+      off += reclen;
+    }
+  close(dfd);
+  return r < 0 ? -1 : n;
+}
+
+static long san_probe_tid;
+static void *san_probe(void *arg) {
+  store_rel(&san_probe_tid, (long)syscall(SYS_gettid));
+  return arg;
+}
+
+__attribute__((constructor)) static void san_helpers_find(void) {
+  long t[8];
+  if (san_tasks(t, 8) != 1)
+    return;
+  pthread_t th;
+  if (pthread_create(&th, NULL, san_probe, NULL) != 0)
+    return;
+  pthread_join(th, NULL);
+  long probe = load_acq(&san_probe_tid), self = (long)syscall(SYS_gettid);
+  /* The probe's task can linger in the list for a moment after the join. */
+  for (int tries = 0; tries < 1000; tries++) {
+    int n = san_tasks(t, 8);
+    if (n < 0 || n > 8)
+      return;
+    bool lingering = false;
+    for (int i = 0; i < n; i++)
+      lingering |= t[i] == probe;
+    if (!lingering) {
+      for (int i = 0; i < n; i++)
+        if (t[i] != self && nsan_helpers < 4)
+          san_helpers[nsan_helpers++] = t[i];
+      return;
+    }
+    struct timespec ts = {0, 100000};
+    nanosleep(&ts, NULL);
+  }
+}
+#endif
+
 /* Whether task `tid` of this process is a helper that can never call into
  * the runtime by itself: the kernel's io_uring workers ("iou-wrk-N",
  * "iou-sqp-N"), which come and go as the kernel needs them, and the file
  * pool's threads ("goro-io", io_file.c), which act only for a goroutine
- * that waits on them (and is counted in goro__netpoll_waiters meanwhile). */
+ * that waits on them (and is counted in goro__netpoll_waiters meanwhile);
+ * under ThreadSanitizer, its own thread too. */
 static bool helper_task(int taskdir, const char *tid) {
+#ifdef GORO_TSAN
+  for (int i = 0; i < nsan_helpers; i++)
+    if (san_helpers[i] == atol(tid))
+      return true;
+#endif
   char path[64], comm[32];
   snprintf(path, sizeof(path), "%s/comm", tid);
   int fd = openat(taskdir, path, O_RDONLY | O_CLOEXEC);
