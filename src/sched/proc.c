@@ -1487,6 +1487,34 @@ void goro__wake(goro__waiter *w) {
  * Deadlock detection
  * ==================================================================== */
 
+/* Calls keep(taskdir, tid, ctx) for every task (thread) of this process
+ * and returns how many it kept, or -1. No malloc: count_threads runs under
+ * sched.lock, so the directory is read with getdents64 into a stack
+ * buffer. */
+static int tasks_count(bool (*keep)(int taskdir, const char *tid, void *ctx),
+                       void *ctx) {
+  int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return -1;
+  char buf[4096];
+  int n = 0;
+  long r;
+  while ((r = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+    for (long off = 0; off < r;) {
+      /* struct linux_dirent64: ino, off (8 bytes each), reclen (2), type
+       * (1), then the name. */
+      unsigned short reclen;
+      memcpy(&reclen, buf + off + 16, sizeof(reclen));
+      const char *name = buf + off + 19;
+      if (name[0] != '.' && keep(dfd, name, ctx))
+        n++;
+      off += reclen;
+    }
+  }
+  close(dfd);
+  return r < 0 ? -1 : n;
+}
+
 #ifdef GORO_TSAN
 /* ThreadSanitizer starts a thread of its own (memory flushes, reports) at
  * the process's first pthread_create, named like the program, so no name
@@ -1499,27 +1527,25 @@ void goro__wake(goro__waiter *w) {
 static long san_helpers[4];
 static int nsan_helpers;
 
-static int san_tasks(long *out, int max) {
-  int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return -1;
-  char buf[4096];
-  int n = 0;
-  long r;
-  while ((r = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0)
-    for (long off = 0; off < r;) {
-      unsigned short reclen;
-      memcpy(&reclen, buf + off + 16, sizeof(reclen));
-      const char *name = buf + off + 19;
-      if (name[0] != '.') {
-        if (n < max)
-          out[n] = atol(name);
-        n++;
-      }
-      off += reclen;
-    }
-  close(dfd);
-  return r < 0 ? -1 : n;
+struct tid_list {
+  long tid[8];
+  int n;
+};
+
+static bool tid_collect(int taskdir, const char *tid, void *ctx) {
+  (void)taskdir;
+  struct tid_list *l = ctx;
+  if (l->n < 8)
+    l->tid[l->n++] = atol(tid);
+  return true;
+}
+
+/* This process's tasks, or -1 if there are more than 8 or none could be
+ * read. */
+static int san_tasks(struct tid_list *l) {
+  l->n = 0;
+  int n = tasks_count(tid_collect, l);
+  return n > 8 ? -1 : n;
 }
 
 static long san_probe_tid;
@@ -1529,8 +1555,8 @@ static void *san_probe(void *arg) {
 }
 
 __attribute__((constructor)) static void san_helpers_find(void) {
-  long t[8];
-  if (san_tasks(t, 8) != 1)
+  struct tid_list l;
+  if (san_tasks(&l) != 1)
     return;
   pthread_t th;
   if (pthread_create(&th, NULL, san_probe, NULL) != 0)
@@ -1539,16 +1565,16 @@ __attribute__((constructor)) static void san_helpers_find(void) {
   long probe = load_acq(&san_probe_tid), self = (long)syscall(SYS_gettid);
   /* The probe's task can linger in the list for a moment after the join. */
   for (int tries = 0; tries < 1000; tries++) {
-    int n = san_tasks(t, 8);
-    if (n < 0 || n > 8)
+    int n = san_tasks(&l);
+    if (n < 0)
       return;
     bool lingering = false;
     for (int i = 0; i < n; i++)
-      lingering |= t[i] == probe;
+      lingering |= l.tid[i] == probe;
     if (!lingering) {
       for (int i = 0; i < n; i++)
-        if (t[i] != self && nsan_helpers < 4)
-          san_helpers[nsan_helpers++] = t[i];
+        if (l.tid[i] != self && nsan_helpers < 4)
+          san_helpers[nsan_helpers++] = l.tid[i];
       return;
     }
     struct timespec ts = {0, 100000};
@@ -1582,30 +1608,13 @@ static bool helper_task(int taskdir, const char *tid) {
   return strncmp(comm, "iou-", 4) == 0 || strncmp(comm, "goro-io", 7) == 0;
 }
 
-/* The process's threads, less the helpers. Called under sched.lock, so no
- * malloc: the directory is read with getdents64 into a stack buffer. */
-static int count_threads(void) {
-  int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return -1;
-  char buf[4096];
-  int n = 0;
-  long r;
-  while ((r = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
-    for (long off = 0; off < r;) {
-      /* struct linux_dirent64: ino, off (8 bytes each), reclen (2), type
-       * (1), then the name. */
-      unsigned short reclen;
-      memcpy(&reclen, buf + off + 16, sizeof(reclen));
-      const char *name = buf + off + 19;
-      if (name[0] != '.' && !helper_task(dfd, name))
-        n++;
-      off += reclen;
-    }
-  }
-  close(dfd);
-  return r < 0 ? -1 : n;
+static bool not_helper(int taskdir, const char *tid, void *ctx) {
+  (void)ctx;
+  return !helper_task(taskdir, tid);
 }
+
+/* The process's threads, less the helpers. Called under sched.lock. */
+static int count_threads(void) { return tasks_count(not_helper, NULL); }
 
 /* sched.lock held, every P idle. */
 void goro__checkdead(void) {
