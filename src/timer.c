@@ -66,10 +66,10 @@
  * idle, the M could fire nothing when it wakes (no P for it), and would
  * only sleep again until the next timer: a busy loop of futex sleeps while
  * the busy Ps fire their own timers anyway. So it gets no deadline (Go's
- * rule too); the M that next idles a P becomes the poll M with an exact
- * one. The exception is an M that will sleep in the I/O poller as the poll
- * M: an M that idles a P later would not replace it, so it looks again
- * every STEAL_GRACE_NS.
+ * rule too), and stopm does not make it the poll M; the M that next idles
+ * a P becomes the poll M with an exact one. (A poll M whose P was taken
+ * after it went to sleep keeps its exact deadline, and adds that break it
+ * poke it.)
  *
  * ---------------------------------------------------------------------------
  * Who fires what
@@ -693,23 +693,11 @@ int64_t goro__timers_next(void) {
    * anything when it wakes (it would find no P, sleep again until the
    * next timer, and so on: a busy loop of short futex sleeps, while the
    * busy Ps fire their own timers at their next switch and steal a stuck
-   * one's). So, as in Go, it sleeps without a deadline; the M that next
-   * idles a P computes one. Otherwise: exact, with gmin made exact too,
-   * which is what (P) needs. */
-  if (load_seq(&goro__sched.npidle) == 0) {
-    const goro__poller *np = load_acq(&goro__netpoll_active);
-    if (!np || load_relaxed(&goro__netpoll_waiters) == 0)
-      return INT64_MAX;
-    /* Except when it will sleep in the I/O poller as the poll M: then an M
-     * that idles a P later finds a poll M and sleeps without a deadline
-     * (stopm pokes the poll M only for timers added earlier than its
-     * deadline), so the poll M must look again now and then. Once per
-     * STEAL_GRACE_NS while every P is busy. */
-    int64_t g = gmin_recompute();
-    return g == INT64_MAX ? g
-                          : sat_add(g > goro__nanotime() ? g : goro__nanotime(),
-                                    STEAL_GRACE_NS);
-  }
+   * one's). So, as in Go, it sleeps without a deadline, and not as the
+   * poll M (stopm); the M that next idles a P computes one. Otherwise:
+   * exact, with gmin made exact too, which is what (P) needs. */
+  if (load_seq(&goro__sched.npidle) == 0)
+    return INT64_MAX;
   return gmin_recompute();
 }
 
