@@ -58,7 +58,8 @@
  * orders both sides; for a P's ring the submitter is that P's running
  * goroutine, so its work is never stranded even if the wake is lost.)
  * Then the M sleeps on its futex note. One idle M, the poll M, sleeps with
- * a deadline: the next timer (and, with the netpoller, in epoll_wait).
+ * a deadline: the next timer (and, with the netpoller, in epoll_wait); an
+ * M takes that role only while some P is idle (stopm says why).
  *
  * Waking (wakep). New work wakes an idle P only if no M is spinning
  * already (a CAS of nmspinning from 0 to 1): a spinning M will find the work,
