@@ -726,9 +726,17 @@ bool goro__timers_pending_slow(int64_t g) {
   int64_t next = hot_next(m, g);
   /* goro_sleep's precise reading, when there is one: free. Even the coarse
    * clock is not free when 100,000 sleepers' stacks thrash the TLB: its
-   * vDSO page then misses too (TimerSleep, 20% of its profile). */
-  if (m->now_hint)
-    return next <= m->now_hint;
+   * vDSO page then misses too (TimerSleep, 20% of its profile). The
+   * reading is good for this one switch: pick_now takes it when a timer is
+   * due, and it goes here when none is; left behind, it would hold the
+   * clock still for every later switch on this M, and a busy P would never
+   * see its timers come due. */
+  if (m->now_hint) {
+    if (next <= m->now_hint)
+      return true;
+    m->now_hint = 0;
+    return false;
+  }
   int64_t w = load_relaxed(&coarse_window);
   if (unlikely(!w))
     w = coarse_window_init();

@@ -7,7 +7,10 @@
  *  - sleep(0) and negative durations return at once;
  *  - a goroutine that never yields does not keep another processor's
  *    sleeper asleep forever (GORO_MAXPROCS=2: its timers are fired by the
- *    idle processor or stolen). */
+ *    idle processor or stolen);
+ *  - a timer comes due while its processor stays busy switching between
+ *    two goroutines, after a goroutine's long sleep parked there (the
+ *    sleep's clock reading must not outlive the switch it was made for). */
 #include <goro.h>
 
 #include <pthread.h>
@@ -88,6 +91,42 @@ static void spawn_pair(void *arg) {
   goro_wg_done(&wg);
 }
 
+static goro_chan *ping_c, *pong_c;
+static int stop_pp;
+static void pinger(void *arg) {
+  int v = 0;
+  while (!__atomic_load_n(&stop_pp, __ATOMIC_ACQUIRE)) {
+    CHECK_EQ(goro_chan_send(ping_c, &v), 0);
+    CHECK_EQ(goro_chan_recv(pong_c, &v), 1);
+  }
+  goro_chan_close(ping_c);
+  goro_wg_done(&wg);
+}
+static void ponger(void *arg) {
+  int v;
+  while (goro_chan_recv(ping_c, &v) == 1)
+    CHECK_EQ(goro_chan_send(pong_c, &v), 0);
+  goro_wg_done(&wg);
+}
+static void long_sleeper(void *arg) {
+  goro_sleep(200000000); /* 200 ms */
+  goro_wg_done(&wg);
+}
+static void busy_timer(void *arg) {
+  ping_c = goro_chan_make(sizeof(int), 0);
+  pong_c = goro_chan_make(sizeof(int), 0);
+  CHECK(ping_c && pong_c);
+  goro_go(long_sleeper, NULL);
+  goro_yield(); /* it parks in goro_sleep on this processor */
+  goro_go(pinger, NULL);
+  goro_go(ponger, NULL);
+  int64_t t0 = goro_now();
+  goro_sleep(5000000); /* only the ping-pong keeps the processor busy */
+  CHECK(goro_now() - t0 >= 5000000);
+  __atomic_store_n(&stop_pp, 1, __ATOMIC_RELEASE);
+  goro_wg_done(&wg);
+}
+
 int main(void) {
   int64_t t0 = goro_now();
   goro_sleep(0);
@@ -100,5 +139,10 @@ int main(void) {
     goro_go(spawn_pair, NULL);
     goro_wg_wait(&wg);
   }
+  goro_wg_add(&wg, 4);
+  goro_go(busy_timer, NULL);
+  goro_wg_wait(&wg);
+  goro_chan_release(ping_c);
+  goro_chan_release(pong_c);
   return 0;
 }
