@@ -37,21 +37,27 @@
  * (see "Fast paths" in chan.c for why each racy read is sound).
  */
 struct goro_chan {
-  /* First cache line: everything an unbuffered operation touches. */
+  /* First cache line: every field an operation writes. */
   uint32_t lock;     /* [atomic] 0 free, 1 held; see chan_lock */
   uint32_t closed;   /* [lock, racy] 0 open, 1 closed; store-release */
   size_t qcount;     /* [lock, racy] values in the ring */
-  size_t dataqsiz;   /* [imm] capacity, 0: unbuffered */
-  size_t elemsize;   /* [imm] may be 0 */
+  size_t sendx, recvx; /* [lock] ring indexes */
   goro__waitq recvq; /* [lock, racy head] waiting receivers, FIFO */
   goro__waitq sendq; /* [lock, racy head] waiting senders, FIFO */
-  /* Second line: the ring's indexes and the reference count. */
-  size_t sendx, recvx; /* [lock] ring indexes */
+  /* Second line: read-only after make, so both CPUs keep it cached while
+   * the first one moves between them (the reference count is written only
+   * by retain and release). */
+  size_t dataqsiz;   /* [imm] capacity, 0: unbuffered */
+  size_t elemsize;   /* [imm] may be 0 */
   uint32_t refs;       /* [atomic] references; frees at 0 */
   void (*fin)(void *); /* [owner before sharing] run by the last release */
   void *fin_arg;
   /* The ring follows at GORO__CHAN_HDR bytes from the start. */
 };
+
+_Static_assert(offsetof(struct goro_chan, sendq) + sizeof(goro__waitq) <=
+                   GORO_CACHELINE,
+               "a channel's written fields share its first cache line");
 
 /* Where the ring starts: the header rounded up to whole cache lines. */
 #define GORO__CHAN_HDR                                                         \
