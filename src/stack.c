@@ -299,9 +299,6 @@ static int take_clean(void **out) {
  * first run on, and the others usually follow. (Prefaulting the stacks'
  * top pages in the same way was measured: no faster than faulting.) */
 static int arm_chunk(char *base) {
-  for (unsigned i = 0; i < SLOTS_PER_CHUNK; i++)
-    goro__san_stack_new(base + (size_t)i * goro__stack_slot + goro__stack_guard,
-                        goro__stack_size);
 #ifdef GORO_VALGRIND
   for (unsigned i = 0; i < SLOTS_PER_CHUNK; i++) {
     char *lo = base + (size_t)i * goro__stack_slot + goro__stack_guard;

@@ -22,3 +22,8 @@ set_tests_properties(fault PROPERTIES TIMEOUT 600)
 
 # fork + exec works; the runtime in a forked child without exec is fatal.
 goro_test(fork TIMEOUT 60)
+
+# LeakSanitizer scans the used part of live goroutine stacks, and only that.
+if(GORO_SANITIZE STREQUAL "address")
+  goro_test(lsan_roots TIMEOUT 120)
+endif()

@@ -193,17 +193,6 @@ static inline void goro__san_fiber_free(void *f) {
 #endif
 }
 
-/* A stack slot's usable range comes into use (once per slot): LeakSanitizer
- * must scan it, or memory that only parked goroutines still point to would
- * be reported as leaked at exit. */
-static inline void goro__san_stack_new(void *lo, size_t size) {
-#ifdef GORO_ASAN
-  __lsan_register_root_region(lo, size);
-#else
-  (void)lo, (void)size;
-#endif
-}
-
 /* A pooled stack is about to carry a new goroutine: to the sanitizers its
  * memory is new, with no history from the goroutine that used it before
  * (for TSan that is no happens-before edge between the two either). */
