@@ -296,8 +296,16 @@ static int take_clean(void **out) {
 
 /* Installs the guards of all 64 slots of a chunk, in one process_madvise
  * call where the kernel has it: a chunk is armed when its first slot is
- * first run on, and the others usually follow. (Prefaulting the stacks'
- * top pages in the same way was measured: no faster than faulting.) */
+ * first run on, and the others usually follow. The same way, it then
+ * commits each slot's top page (MADV_POPULATE_WRITE), which the first
+ * frame writes at once. Where a page fault is cheap that gains nothing
+ * (measured on a KVM guest: no faster than faulting); on the paravirtual
+ * guest this project is tested on a fault costs about 15 us and a
+ * populated page about 10 us all told (1.5 in the call, the rest at first
+ * touch). TimerSleep P=1, 5 interleaved runs: 2,407 -> 1,809 CPU ns per
+ * sleep; Skynet 1,851 -> 1,318 ms; ParkedGoroutines' RSS unchanged. At
+ * most the 63 other slots' top pages are committed early, and only in a
+ * chunk that is in use. */
 static int arm_chunk(char *base) {
 #ifdef GORO_VALGRIND
   for (unsigned i = 0; i < SLOTS_PER_CHUNK; i++) {
@@ -323,7 +331,15 @@ static int arm_chunk(char *base) {
     for (unsigned i = 0; i < SLOTS_PER_CHUNK; i++)
       if (madvise(iov[i].iov_base, goro__stack_guard, MADV_GUARD_INSTALL) != 0)
         return -errno;
+    return 0; /* no process_madvise: the top pages fault in one by one */
   }
+  for (unsigned i = 0; i < SLOTS_PER_CHUNK; i++) {
+    iov[i].iov_base = base + (size_t)(i + 1) * goro__stack_slot - pool.page;
+    iov[i].iov_len = pool.page;
+  }
+  /* Best effort: out of memory here is only a fault later. */
+  (void)syscall(SYS_process_madvise, pool.pidfd, iov, SLOTS_PER_CHUNK,
+                MADV_POPULATE_WRITE, 0);
   return 0;
 }
 

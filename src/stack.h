@@ -6,7 +6,8 @@
  * come from large *regions* of address space reserved PROT_NONE with
  * MAP_NORESERVE; a region is carved into *chunks* of 64 slots, mapped
  * read-write (still MAP_NORESERVE: pages are committed only when touched,
- * so a million 256 KiB stacks reserve 272 GiB of address space but commit
+ * or for a slot's top page when its chunk is first used (arm_chunk), so a
+ * million 256 KiB stacks reserve 272 GiB of address space but commit
  * about one page each).
  *
  * Guards are installed with MADV_GUARD_INSTALL (Linux 6.13+), which puts a
