@@ -488,9 +488,16 @@ typedef struct gslab {
   goro__g g[GSLAB];
 } gslab;
 
-static gslab *gslabs;       /* [atomic: release-published, lock-free readers] */
-static goro__g *gfree_glob; /* records of threads' and overflowing Ps [lock] */
-static uint32_t ngfree_glob;
+static gslab *gslabs; /* [atomic: release-published, lock-free readers] */
+
+/* Free records not cached by a P: an array, not a list, so that moving a
+ * batch between it and a P's cache copies pointers and touches no record.
+ * (A list's walk missed on every record another CPU had freed: 32 serial
+ * misses per batch, most of CreateGoroutines' cost at two processors.)
+ * Its capacity covers every record ever made, so a put never fails.
+ * [sched.lock] */
+static goro__g **gfree_glob;
+static uint32_t ngfree_glob, gfree_cap, ngrecords;
 
 void goro__g_each(void (*fn)(goro__g *, void *), void *ctx) {
   for (gslab *s = load_acq(&gslabs); s; s = s->next)
@@ -498,78 +505,82 @@ void goro__g_each(void (*fn)(goro__g *, void *), void *ctx) {
       fn(&s->g[i], ctx);
 }
 
-/* Returns a list of n fresh records linked through schedlink, or NULL. */
-static goro__g *gslab_new(void) {
+/* Makes GSLAB fresh records and adds them to the global free set. Called
+ * with sched.lock held; false if memory ran out. */
+static bool gslab_new_locked(void) {
+  if (ngrecords + GSLAB > gfree_cap) {
+    uint32_t cap = gfree_cap ? 2 * gfree_cap : 1024;
+    goro__g **a = goro__realloc(gfree_glob, cap * sizeof(*a));
+    if (!a)
+      return false;
+    gfree_glob = a;
+    gfree_cap = cap;
+  }
   gslab *s = goro__aligned_alloc(GORO_CACHELINE, sizeof(gslab));
   if (!s)
-    return NULL;
+    return false;
   memset(s, 0, sizeof(*s));
-  for (int i = 0; i < GSLAB - 1; i++)
-    s->g[i].schedlink = &s->g[i + 1];
+  ngrecords += GSLAB;
+  for (int i = GSLAB - 1; i >= 0; i--)
+    gfree_glob[ngfree_glob++] = &s->g[i];
   gslab *head = load_relaxed(&gslabs);
   do
     s->next = head;
   while (!cas_rel(&gslabs, &head, s));
-  return &s->g[0];
+  return true;
+}
+
+/* Starts loading the record the next spawn on p will take (both lines):
+ * it was likely freed on another CPU. */
+static inline void gfree_prefetch(goro__p *p) {
+  if (p->ngfree) {
+    goro__g *n = p->gfree[p->ngfree - 1];
+    __builtin_prefetch(n, 1);
+    __builtin_prefetch((char *)n + 64, 1);
+  }
 }
 
 static goro__g *grecord_get(goro__p *p) {
   goro__g *g;
-  if (p && p->gfree) {
-    g = p->gfree;
-    p->gfree = g->schedlink;
-    p->ngfree--;
+  if (p && p->ngfree) {
+    g = p->gfree[--p->ngfree];
+    gfree_prefetch(p);
     return g;
   }
   goro__lock_acquire(&sched.lock);
-  g = gfree_glob;
-  if (!g) {
+  if (!ngfree_glob && !gslab_new_locked()) {
     goro__lock_release(&sched.lock);
-    g = gslab_new();
-    if (!g)
-      return NULL;
-    goro__lock_acquire(&sched.lock);
-    /* Keep the first, share the rest. */
-    goro__g *last = g;
-    while (last->schedlink)
-      last = last->schedlink;
-    last->schedlink = gfree_glob;
-    gfree_glob = g;
-    ngfree_glob += GSLAB;
+    return NULL;
   }
-  /* Take a batch for p. */
-  g = gfree_glob;
-  gfree_glob = g->schedlink;
-  ngfree_glob--;
-  for (int i = 0; p && i < GSLAB / 2 && gfree_glob; i++) {
-    goro__g *x = gfree_glob;
-    gfree_glob = x->schedlink;
-    ngfree_glob--;
-    x->schedlink = p->gfree;
-    p->gfree = x;
-    p->ngfree++;
+  g = gfree_glob[--ngfree_glob];
+  if (p) {
+    /* A batch for p, the most recently freed on top. */
+    uint32_t n = ngfree_glob < GORO__GBATCH ? ngfree_glob : GORO__GBATCH;
+    ngfree_glob -= n;
+    memcpy(p->gfree, gfree_glob + ngfree_glob, n * sizeof(goro__g *));
+    p->ngfree = n;
   }
   goro__lock_release(&sched.lock);
+  if (p)
+    gfree_prefetch(p);
   return g;
 }
 
 static void grecord_put(goro__p *p, goro__g *g) {
   store_relaxed(&g->status, G_DEAD);
   g->slot = NULL;
-  g->schedlink = p->gfree;
-  p->gfree = g;
-  if (++p->ngfree > 4 * GSLAB) {
+  if (unlikely(p->ngfree == GORO__GCACHE)) {
+    /* Full: the colder half goes to the global set. */
     goro__lock_acquire(&sched.lock);
-    for (int i = 0; i < 2 * GSLAB; i++) {
-      goro__g *x = p->gfree;
-      p->gfree = x->schedlink;
-      x->schedlink = gfree_glob;
-      gfree_glob = x;
-    }
-    p->ngfree -= 2 * GSLAB;
-    ngfree_glob += 2 * GSLAB;
+    memcpy(gfree_glob + ngfree_glob, p->gfree,
+           GORO__GCACHE / 2 * sizeof(goro__g *));
+    ngfree_glob += GORO__GCACHE / 2;
     goro__lock_release(&sched.lock);
+    memmove(p->gfree, p->gfree + GORO__GCACHE / 2,
+            GORO__GCACHE / 2 * sizeof(goro__g *));
+    p->ngfree = GORO__GCACHE / 2;
   }
+  p->gfree[p->ngfree++] = g;
 }
 
 /* ---- stack slots: a per-P ring, hot on top, cold below ------------------
@@ -1741,9 +1752,7 @@ static bool unspawn_if_no_m(goro__g *g) {
     goro__stack_put(&g->slot, 1);
     store_relaxed(&g->status, G_DEAD);
     goro__lock_acquire(&sched.lock);
-    g->schedlink = gfree_glob;
-    gfree_glob = g;
-    ngfree_glob++;
+    gfree_glob[ngfree_glob++] = g; /* room: the capacity covers every record */
     goro__lock_release(&sched.lock);
   }
   return found;

@@ -86,6 +86,8 @@ GORO_HIDDEN void goro__g_each(void (*fn)(goro__g *, void *), void *ctx);
 #define GORO__RUNQ 1024
 #define GORO__MAX_PROCS 1024
 #define GORO__STKCACHE 128 /* stack slots cached per P (a power of two) */
+#define GORO__GCACHE 256   /* dead goroutine records cached per P */
+#define GORO__GBATCH 32    /* records a P takes from the global set at once */
 
 /* P_BUSY <-> P_SYSCALL change by CAS (the owner entering and leaving a
  * marked blocking call, the monitor retaking); every other change happens
@@ -117,8 +119,11 @@ struct goro__p {
   uint32_t lonely;    /* yields in a row with nothing else to run [owner] */
   uint64_t rand;      /* [owner] */
 
-  goro__g *gfree; /* dead goroutine records [owner] */
-  int ngfree;
+  /* Dead goroutine records, a stack: the last freed (warmest) on top. An
+   * empty cache takes GORO__GBATCH from the global set; a full one gives
+   * back its colder half. [owner] */
+  uint32_t ngfree;
+  goro__g *gfree[GORO__GCACHE];
   /* Stack slots, a ring: the top end is hot (freed last, its pages warm in
    * cache), the bottom end cold (reserved by a spawn, never touched). */
   uint32_t stk_lo, stk_hi; /* [owner] ring indexes, hi - lo = count */
