@@ -3,8 +3,9 @@
  *
  * Glossary
  *   G   a goroutine: a stack slot and a saved context. The goro__g record
- *       lives at the top of its own stack slot, so a parked goroutine costs
- *       one page of memory. G records are recycled with their slots.
+ *       (128 bytes) lives in a slab and is never freed; dead records are
+ *       recycled through per-P caches. A parked goroutine costs one stack
+ *       page and its record.
  *   M   a worker thread. Its own pthread stack is the "g0" context, where
  *       the scheduling loop runs when no goroutine is ready to switch to.
  *   P   a processor: the right to run goroutines, with a local run queue.
