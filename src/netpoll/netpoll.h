@@ -41,8 +41,14 @@ typedef struct goro__poller {
  * store by the backend, acquire loads by the scheduler]. */
 GORO_HIDDEN extern const goro__poller *goro__netpoll_active;
 
-/* Goroutines parked on an fd right now [atomic], kept by the backend. */
-GORO_HIDDEN extern int32_t goro__netpoll_waiters;
+/* Goroutines parked on an fd right now [atomic], kept by the backend.
+ * Every I/O wait writes it, so it fills a cache line of its own (it used
+ * to share one with the TLS offsets that every switch reads). */
+typedef struct {
+  int32_t n;
+} GORO_ALIGNED_CL goro__netpoll_count;
+GORO_HIDDEN extern goro__netpoll_count goro__netpoll_waiters_line;
+#define goro__netpoll_waiters (goro__netpoll_waiters_line.n)
 
 /* Registers p as the poller (once; later calls are ignored). */
 GORO_HIDDEN void goro__netpoll_register(const goro__poller *p);

@@ -142,7 +142,7 @@ uint64_t goro__fastrand(void) {
 }
 
 const goro__poller *goro__netpoll_active;
-int32_t goro__netpoll_waiters;
+goro__netpoll_count goro__netpoll_waiters_line;
 
 void goro__netpoll_register(const goro__poller *p) {
   const goro__poller *none = NULL;
