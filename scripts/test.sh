@@ -28,9 +28,9 @@ cmake --build build -j"$jobs" >/dev/null
 
 # Run directly (each under a time limit) so that their numbers show.
 stage "deterministic mode (GORO_SEED): 2000 seeds per protocol"
-for t in seed_chan seed_select seed_sync; do
-  timeout 600 "build/tests/test_$t"
-done
+# Two at a time (each is one thread): xargs fails if any of them does.
+printf '%s\n' seed_chan seed_select seed_sync |
+  xargs -P2 -I{} timeout 600 build/tests/test_{}
 
 stage "soak, short run (scripts/soak.sh runs it for longer)"
 for p in 1 2; do
@@ -86,13 +86,13 @@ stage "valgrind (goroutine stacks registered)"
 cmake -S . -B build-vg -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORO_VALGRIND=ON \
   -DGORO_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build build-vg -j"$jobs" >/dev/null
+# Two at a time: valgrind runs one thread at a time per process, so a
+# pair uses the two CPUs; xargs fails if any run does.
 for t in spawn sleep_wg chan_fifo chan_nonblock sync_wg sync_mutex; do
-  for p in 1 2; do
-    echo "valgrind: $t at GORO_MAXPROCS=$p"
-    GORO_MAXPROCS=$p timeout 300 valgrind -q --error-exitcode=1 \
-      "build-vg/tests/test_$t" >/dev/null
-  done
-done
+  for p in 1 2; do echo "$t $p"; done
+done | xargs -P2 -L1 sh -c 'echo "valgrind: $1 at GORO_MAXPROCS=$2";
+  GORO_MAXPROCS=$2 timeout 300 valgrind -q --error-exitcode=1 \
+    "build-vg/tests/test_$1" >/dev/null || { echo "valgrind: $1 at $2 FAILED"; exit 1; }' sh
 
 stage "the benchmark harness (quick mode: every benchmark once, checksums)"
 bench/run.sh --quick
