@@ -997,13 +997,21 @@ static void stopm(goro__m *m) {
         break;
     }
   }
-  store_relaxed(&m->note, 0);
 
   if (poller) {
+    /* The note is cleared under the lock, after any poke: poke_poll_m
+     * (sched.lock held) may set it just after this M woke on its own, and
+     * a note left set would make the next stopm return at once with this M
+     * still on midle, where startm could hand it a P while it sleeps in
+     * the poller, out of reach of the note (a P lost, everything stops:
+     * io_close hung 2 in 20 runs under TSan and load). */
     goro__lock_acquire(&sched.lock);
     if (sched.poll_m == m)
       sched.poll_m = NULL;
+    store_relaxed(&m->note, 0);
     goro__lock_release(&sched.lock);
+  } else {
+    store_relaxed(&m->note, 0);
   }
 }
 
@@ -1328,6 +1336,8 @@ static void startm_locked(goro__p *p, bool spinning) {
     }
   }
   goro__m *m = midle_get();
+  /* An M on midle sleeps on its note, which nobody else has set. */
+  GORO_ASSERT(!m || (load_relaxed(&m->note) == 0 && m != sched.poll_m));
   if (!m) {
     if (!newm(p, spinning)) {
       pidle_put(p);
@@ -2058,6 +2068,11 @@ bool goro__retake_syscall(goro__p *p) {
   }
   goro__lock_release(&sched.lock);
   return true;
+}
+
+bool goro__hog_has_victims(goro__p *p) {
+  return !runq_empty(p) || load_relaxed(&sched.runqsize) ||
+         (goro__timers_pending() && goro__timers_next() <= goro__nanotime());
 }
 
 int goro__rescue_hog(goro__p *p, uint32_t tick,
