@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define GORO_HIDDEN __attribute__((visibility("hidden")))
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -118,6 +119,12 @@ static inline void goro__lock_release(goro__lock *l) {
 /* ---- time ---------------------------------------------------------------- */
 GORO_HIDDEN int64_t goro__nanotime(void);        /* CLOCK_MONOTONIC */
 GORO_HIDDEN int64_t goro__nanotime_coarse(void); /* CLOCK_MONOTONIC_COARSE */
+
+/* Another thread of this process as the kernel sees it: its state letter
+ * from /proc ('R' running or waiting for a CPU, 'S' or 'D' asleep, ...)
+ * and in *cpu_ns the CPU time it has used. 0 when it cannot be read. A
+ * system call or two; the monitor uses it, never a hot path. */
+GORO_HIDDEN char goro__thread_sample(pid_t tid, int64_t *cpu_ns);
 
 /* ---- errno across switches -----------------------------------------------
  * glibc declares __errno_location() const, so a compiler may keep &errno in

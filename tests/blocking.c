@@ -1,7 +1,8 @@
 /* blocking.c: with one processor, a goroutine in a marked blocking call
  * does not stop the others (its processor is handed to another thread),
  * and neither does a hog that never yields (its queue moves to another
- * thread, and the monitor names it). Deadlock detection stays quiet while a
+ * thread, and the monitor names it), whether it computes or sleeps in a
+ * call the runtime does not know of. Deadlock detection stays quiet while a
  * goroutine sits in a blocking call that will wake the others. */
 #include <goro.h>
 #include <time.h>
@@ -65,9 +66,12 @@ static void blocking_main(void *arg) {
 static int released;
 
 static void hog(void *arg) {
-  for (long i = 0; i < 40000000000L; i++)
+  for (long i = 0; i < 40000000000L; i++) {
     if (__atomic_load_n(&released, __ATOMIC_SEQ_CST))
       break;
+    if (arg && i % 1024 == 0)
+      nap_ms(1); /* asleep in a call the runtime does not know of */
+  }
   goro_wg_done(&wg);
 }
 
@@ -79,12 +83,12 @@ static void releaser(void *arg) {
 static void hog_main(void *arg) {
   goro_wg_add(&wg, 2);
   goro_go(releaser, NULL); /* queued behind the hog on the only P: */
-  goro_go(hog, NULL);      /* the newest goroutine runs next (runnext) */
+  goro_go(hog, arg);       /* the newest goroutine runs next (runnext) */
   goro_wg_wait(&wg);
 }
 
-static int hog_child(void) {
-  CHECK(goro_run(hog_main, NULL) == 0);
+static int hog_child(void *sleeper) {
+  CHECK(goro_run(hog_main, sleeper) == 0);
   CHECK(released);
   return 0;
 }
@@ -109,7 +113,9 @@ static int not_deadlock_child(void) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "hog"))
-    return hog_child();
+    return hog_child(NULL);
+  if (argc > 1 && !strcmp(argv[1], "sleeping_hog"))
+    return hog_child((void *)1);
   if (argc > 1 && !strcmp(argv[1], "not_deadlock"))
     return not_deadlock_child();
   CHECK(goro_run(blocking_main, NULL) == 0);
@@ -122,6 +128,8 @@ int main(int argc, char **argv) {
   CHECK_EQ(child(exe, "hog", NULL, out, sizeof(out)), 0);
   CHECK_CONTAINS(out, "without yielding");
   CHECK_CONTAINS(out, "blocking.c:");
+  CHECK_EQ(child(exe, "sleeping_hog", NULL, out, sizeof(out)), 0);
+  CHECK_CONTAINS(out, "without yielding");
   CHECK_EQ(child(exe, "not_deadlock", NULL, out, sizeof(out)), 0);
   CHECK(!strstr(out, "deadlock"));
   printf("blocking: ok\n");

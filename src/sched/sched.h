@@ -348,6 +348,9 @@ GORO_HIDDEN void goro__sysmon_start(void);
 /* Takes p from an M blocked in a marked call and hands it on. Returns true
  * if it did (p was still in P_SYSCALL). */
 GORO_HIDDEN bool goro__retake_syscall(goro__p *p);
+/* Whether anything waits on p's hog: its queue, the global queue, or a
+ * due timer (a racy snapshot). */
+GORO_HIDDEN bool goro__hog_has_victims(goro__p *p);
 /* p has run one goroutine for too long: moves its queue to the global
  * queue and makes sure some other M runs it, on a bonus P if no P is idle.
  * report(hog, moved) runs in between (before anything moved can run), if

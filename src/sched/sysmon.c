@@ -10,7 +10,8 @@
  *    M runs it: on an idle P, or on a bonus P beyond GORO_MAXPROCS when
  *    there is none, which retires as soon as the hog switches. goro cannot
  *    preempt a goroutine, but it never lets one starve the others. The
- *    first rescue of each hog is reported on stderr, naming it.
+ *    first rescue of each hog is reported on stderr, naming it. A thread
+ *    the OS left waiting for a CPU is not taken for a hog (hog_verdict).
  *  - When nobody has polled for I/O for POLL_NS, it polls (without
  *    blocking), so readiness is noticed while every P is busy.
  *  - Once a second it gives back the pages of idle pooled stacks, so RSS
@@ -33,6 +34,7 @@
 
 #define RETAKE_NS (20 * 1000)
 #define HOG_NS (10 * 1000 * 1000)
+#define CHECK_NS (1000 * 1000)
 #define POLL_NS (10 * 1000 * 1000)
 #define SCAVENGE_NS (1000 * 1000 * 1000)
 #define DELAY_MIN_NS (20 * 1000)
@@ -45,6 +47,9 @@ typedef struct seen {
   int64_t tick_since, syscall_since;
   goro__g *curg; /* the goroutine running when the tick last moved */
   bool warned;
+  bool hog;            /* the stall is the goroutine's, not the OS's */
+  int64_t check_since; /* the thread's CPU time is being watched since */
+  int64_t check_cpu;   /* its CPU time then */
 } seen;
 
 static int64_t last_report;
@@ -76,7 +81,40 @@ static void report_hog(int moved, void *arg) {
                HOG_NS / 1000000, moved);
 }
 
-/* One round over the Ps; returns how many actions it took. */
+/* Whether the stall of s's P is its goroutine's doing. The tick stands
+ * still as well when the OS has not run the M's thread: on a loaded
+ * machine a runnable thread can wait over HOG_NS for a CPU, and moving
+ * its queue then would only reorder goroutines that were about to run
+ * (and report a hog that is none). So a thread that is runnable ('R') is
+ * watched for CHECK_NS first: it is a hog if it got at least a quarter of
+ * that in CPU time, else the HOG_NS wait starts over. A thread asleep in a
+ * call the runtime does not know of (a plain read(), sleep()) is a hog at
+ * once, and so is one the kernel cannot tell us about. Returns 1 for a
+ * hog, 0 to wait (the monitor keeps its short nap meanwhile), -1 when the
+ * OS was to blame. */
+static int hog_verdict(goro__m *m, seen *s, int64_t now) {
+  if (s->hog)
+    return 1;
+  int64_t cpu = 0;
+  if (s->check_since && now - s->check_since < CHECK_NS)
+    return 0;
+  char st = goro__thread_sample(load_relaxed(&m->tid), &cpu);
+  if (st == 'R' && !s->check_since) {
+    s->check_since = now;
+    s->check_cpu = cpu;
+    return 0;
+  }
+  if (st == 'R' && (cpu - s->check_cpu) * 4 < now - s->check_since) {
+    s->check_since = 0;
+    s->tick_since = now;
+    return -1;
+  }
+  s->hog = true;
+  return 1;
+}
+
+/* One round over the Ps; returns how many actions it took (a hog under
+ * watch counts as one). */
 static int watch_ps(int64_t now) {
   int acted = 0;
   for (int i = 0; i < GORO__MAX_PROCS; i++) {
@@ -104,10 +142,15 @@ static int watch_ps(int64_t now) {
         s->tick_since = now;
         s->curg = g;
         s->warned = false;
-      } else if (now - s->tick_since >= HOG_NS) {
-        /* One goroutine has held p for HOG_NS without switching. */
+        s->hog = false;
+        s->check_since = 0;
+      } else if (now - s->tick_since >= HOG_NS &&
+                 goro__hog_has_victims(p)) {
+        /* One goroutine has held p for HOG_NS without switching, and
+         * others wait for it. */
+        int v = hog_verdict(m, s, now);
         hog_ctx c = {g, s, now};
-        if (goro__rescue_hog(p, t, report_hog, &c) > 0)
+        if (v == 0 || (v > 0 && goro__rescue_hog(p, t, report_hog, &c) > 0))
           acted++;
       }
     }
