@@ -343,6 +343,9 @@ GORO_HIDDEN void goro__ready(goro__g *g);
 /* Wakes an idle P if there is one and no M is spinning already. */
 GORO_HIDDEN void goro__wakep(void);
 
+/* goro_yield's body (proc.c); goro_yield wraps it (switch_x86_64.S). */
+GORO_HIDDEN void goro__yield(void);
+
 /* The monitor (sysmon.c) and the scheduler's services for it. */
 GORO_HIDDEN void goro__sysmon_start(void);
 /* Takes p from an M blocked in a marked call and hands it on. Returns true
