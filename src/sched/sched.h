@@ -118,6 +118,8 @@ struct goro__p {
   uint32_t globtick;  /* counts down to the next poll of the global queue
                          (every 61st switch, as in Go) [owner] */
   uint32_t lonely;    /* yields in a row with nothing else to run [owner] */
+  uint32_t taking;    /* odd while the owner takes from its queue without
+                         a CAS (solo) [owner; solo_off reads it] */
   uint64_t rand;      /* [owner] */
 
   /* Dead goroutine records, a stack: the last freed (warmest) on top. An
@@ -196,6 +198,8 @@ typedef struct goro__sched {
   uint32_t started;     /* [atomic] set once the runtime is initialised */
   int gomaxprocs;       /* [atomic relaxed; written under lock] */
   uint32_t epoch;       /* goro_run generation [atomic] */
+  uint32_t solo;        /* 1: only its owner touches a P's run queue
+                           [atomic; written under lock] see proc.c "Solo" */
   goro__p **allp;       /* GORO__MAX_PROCS slots, filled lazily */
 
   /* The lock and what it guards. */
@@ -351,6 +355,9 @@ GORO_HIDDEN void goro__sysmon_start(void);
 /* Takes p from an M blocked in a marked call and hands it on. Returns true
  * if it did (p was still in P_SYSCALL). */
 GORO_HIDDEN bool goro__retake_syscall(goro__p *p);
+/* Turns solo back on if nothing but P 0 can run (proc.c "Solo"); the
+ * monitor calls it when a hog it rescued has switched. */
+GORO_HIDDEN void goro__solo_retry(void);
 /* Whether anything waits on p's hog: its queue, the global queue, or a
  * due timer (a racy snapshot). */
 GORO_HIDDEN bool goro__hog_has_victims(goro__p *p);

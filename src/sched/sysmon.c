@@ -138,6 +138,8 @@ static int watch_ps(int64_t now) {
       goro__m *m = load_relaxed(&p->m);
       goro__g *g = m ? load_relaxed(&m->curg) : NULL;
       if (t != s->schedtick || s->tick_since == 0 || g != s->curg || !g) {
+        if (s->hog)
+          goro__solo_retry(); /* the rescue turned solo off */
         s->schedtick = t;
         s->tick_since = now;
         s->curg = g;
