@@ -86,8 +86,9 @@
  * membarrier runs a full barrier on every CPU running one of our threads,
  * so either the owner's load sees solo == 0 or the visitor sees the odd
  * count and waits for that take to end; the owner's side costs two plain
- * stores. solo_on sets solo again under sched.lock once GORO_MAXPROCS is 1
- * and every other P is dead (a bonus P retires, a rescued hog switches).
+ * stores. solo_on sets solo again under sched.lock once GORO_MAXPROCS is 1,
+ * every other P is dead and no rescue is at work (sched.nvisit): a bonus
+ * P retires, a rescued hog switches.
  * Where membarrier is missing (old kernels, valgrind, qemu-user) solo
  * stays 0.
  *
@@ -273,9 +274,11 @@ static void solo_off(void) {
   }
 }
 
-/* Solo again if nothing but P 0 can run. sched.lock held. */
+/* Solo again if nothing but P 0 can run and no rescue is at work.
+ * sched.lock held. */
 static void solo_on(void) {
-  if (!solo_able || load_relaxed(&sched.solo) || sched.gomaxprocs != 1)
+  if (!solo_able || load_relaxed(&sched.solo) || sched.gomaxprocs != 1 ||
+      sched.nvisit)
     return;
   for (int i = 1; i < GORO__MAX_PROCS; i++) {
     goro__p *p = sched.allp[i];
@@ -2203,13 +2206,31 @@ bool goro__hog_has_victims(goro__p *p) {
          (goro__timers_pending() && goro__timers_next() <= goro__nanotime());
 }
 
+static int rescue_hog_visit(goro__p *p, uint32_t tick,
+                            void (*report)(int moved, void *ctx), void *ctx);
+
 int goro__rescue_hog(goro__p *p, uint32_t tick,
                      void (*report)(int moved, void *ctx), void *ctx) {
-  if (load_relaxed(&sched.solo)) {
+  /* A visit to p's queue: solo stays off until it is over (a bonus P
+   * retiring meanwhile must not turn it back on), and comes back once the
+   * hog switches (goro__solo_retry). */
+  if (solo_able) {
     goro__lock_acquire(&sched.lock);
-    solo_off(); /* back on once the hog switches (goro__solo_retry) */
+    sched.nvisit++;
+    solo_off();
     goro__lock_release(&sched.lock);
   }
+  int moved = rescue_hog_visit(p, tick, report, ctx);
+  if (solo_able) {
+    goro__lock_acquire(&sched.lock);
+    sched.nvisit--;
+    goro__lock_release(&sched.lock);
+  }
+  return moved;
+}
+
+static int rescue_hog_visit(goro__p *p, uint32_t tick,
+                            void (*report)(int moved, void *ctx), void *ctx) {
   /* Take its queued goroutines, as a thief would (runnext too). */
   goro__g *batch[GORO__RUNQ];
   int moved = 0;

@@ -214,6 +214,7 @@ typedef struct goro__sched {
   goro__g *runqhead, *runqtail;
   uint32_t runqsize;    /* [atomic relaxed reads as a hint; lock] */
   uint32_t sysmon_sleeping; /* the monitor sleeps until a P is busy [lock] */
+  uint32_t nvisit;      /* hog rescues at work on a queue; solo waits [lock] */
 
   /* Spinning and idling: the Dekker pair of proc.c, written as Ms start
    * and stop looking for work, read by every wakep. */
