@@ -120,6 +120,11 @@ static inline void goro__lock_release(goro__lock *l) {
 GORO_HIDDEN int64_t goro__nanotime(void);        /* CLOCK_MONOTONIC */
 GORO_HIDDEN int64_t goro__nanotime_coarse(void); /* CLOCK_MONOTONIC_COARSE */
 
+/* Field `field` (1-based, as proc(5) numbers them: 3 is the state) of the
+ * /proc stat file at path, read into buf; NULL if it cannot be read. */
+GORO_HIDDEN const char *goro__proc_stat_field(const char *path, char *buf,
+                                              size_t cap, int field);
+
 /* Another thread of this process as the kernel sees it: its state letter
  * from /proc ('R' running or waiting for a CPU, 'S' or 'D' asleep, ...)
  * and in *cpu_ns the CPU time it has used. 0 when it cannot be read. A

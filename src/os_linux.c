@@ -52,24 +52,39 @@ int64_t goro__nanotime_coarse(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-char goro__thread_sample(pid_t tid, int64_t *cpu_ns) {
-  if (tid <= 0)
-    return 0;
+const char *goro__proc_stat_field(const char *path, char *buf, size_t cap,
+                                  int field) {
   int e = errno;
-  char path[48], buf[256], st = 0;
-  snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+  const char *q = NULL;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd >= 0) {
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    ssize_t n = read(fd, buf, cap - 1);
     close(fd);
     if (n > 0) {
       buf[n] = 0;
-      /* "tid (comm) S ...": comm may hold spaces and parentheses. */
-      char *rp = strrchr(buf, ')');
-      if (rp && rp[1] == ' ')
-        st = rp[2];
+      /* "pid (comm) S ...": comm may hold spaces and parentheses. Field 3
+       * starts two characters after the last ')'. */
+      q = strrchr(buf, ')');
+      if (q && q[1] == ' ')
+        q += 2;
+      else
+        q = NULL;
+      for (int f = 3; f < field && q; f++)
+        if ((q = strchr(q, ' ')) != NULL)
+          q++;
     }
   }
+  errno = e;
+  return q && *q ? q : NULL;
+}
+
+char goro__thread_sample(pid_t tid, int64_t *cpu_ns) {
+  if (tid <= 0)
+    return 0;
+  char path[48], buf[256];
+  snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+  const char *f = goro__proc_stat_field(path, buf, sizeof buf, 3);
+  char st = f ? *f : 0;
   /* The kernel's per-thread CPU clock: ~tid << 3 | CPUCLOCK_PERTHREAD_MASK
    * | CPUCLOCK_SCHED, as glibc's pthread_getcpuclockid builds it. */
   struct timespec ts;
@@ -77,7 +92,6 @@ char goro__thread_sample(pid_t tid, int64_t *cpu_ns) {
     *cpu_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
   else
     st = 0;
-  errno = e;
   return st;
 }
 

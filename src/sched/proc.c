@@ -300,6 +300,17 @@ void goro__solo_retry(void) {
   goro__lock_release(&sched.lock);
 }
 
+/* Owner: puts g (maybe NULL) in p's runnext; returns what was there. */
+static inline goro__g *runnext_xchg(goro__p *p, goro__g *g) {
+  if (solo_begin(p)) {
+    goro__g *old = load_relaxed(&p->runnext);
+    store_relaxed(&p->runnext, g);
+    solo_end(p);
+    return old;
+  }
+  return xchg_acq_rel(&p->runnext, g); /* against thieves' CAS */
+}
+
 /* Owner: takes slot h of p's ring if it is still the head. */
 static inline bool runq_take_head(goro__p *p, uint32_t h) {
   if (solo_begin(p)) {
@@ -318,15 +329,7 @@ static inline bool runq_take_head(goro__p *p, uint32_t h) {
  * ring (not only runnext) received a goroutine. */
 static bool runq_put(goro__p *p, goro__g *g, bool next) {
   if (next) {
-    goro__g *old = load_relaxed(&p->runnext);
-    if (solo_begin(p)) {
-      old = load_relaxed(&p->runnext);
-      store_relaxed(&p->runnext, g);
-      solo_end(p);
-    } else {
-      while (!cas_acq_rel(&p->runnext, &old, g))
-        ;
-    }
+    goro__g *old = runnext_xchg(p, g);
     if (!old)
       return false;
     g = old;
@@ -383,18 +386,10 @@ static inline void runq_prefetch(goro__p *p, uint32_t h, uint32_t t) {
 
 /* Takes the next goroutine of p (owner only): runnext first. */
 static goro__g *runq_get(goro__p *p) {
-  goro__g *next = load_relaxed(&p->runnext);
-  if (next) {
-    if (solo_begin(p)) {
-      next = load_relaxed(&p->runnext);
-      store_relaxed(&p->runnext, NULL);
-      solo_end(p);
-      if (next)
-        return next;
-    } else if (cas_acq_rel(&p->runnext, &next, NULL)) {
-      return next;
-    }
-  }
+  /* The exchange only when there is something: a locked instruction. */
+  goro__g *next;
+  if (load_relaxed(&p->runnext) && (next = runnext_xchg(p, NULL)) != NULL)
+    return next;
   for (;;) {
     uint32_t h = load_acq(&p->runqhead);
     uint32_t t = p->runqtail;
@@ -1830,21 +1825,8 @@ static bool not_helper_counted(int taskdir, const char *tid, void *ctx) {
  * /proc/self/stat, after the parenthesised name), or -1. */
 static int stat_threads(void) {
   char buf[1024];
-  int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  ssize_t k = read(fd, buf, sizeof(buf) - 1);
-  close(fd);
-  if (k <= 0)
-    return -1;
-  buf[k] = 0;
-  char *q = strrchr(buf, ')');
-  if (!q)
-    return -1;
-  /* Fields 3.. follow ") "; num_threads is field 20. */
-  for (int field = 2; field < 20 && q; field++)
-    q = strchr(q + 1, ' ');
-  return q ? atoi(q + 1) : -1;
+  const char *f = goro__proc_stat_field("/proc/self/stat", buf, sizeof buf, 20);
+  return f ? atoi(f) : -1;
 }
 
 /* The process's threads, less the helpers, or -1 if no consistent count
@@ -2207,29 +2189,6 @@ bool goro__hog_has_victims(goro__p *p) {
 }
 
 static int rescue_hog_visit(goro__p *p, uint32_t tick,
-                            void (*report)(int moved, void *ctx), void *ctx);
-
-int goro__rescue_hog(goro__p *p, uint32_t tick,
-                     void (*report)(int moved, void *ctx), void *ctx) {
-  /* A visit to p's queue: solo stays off until it is over (a bonus P
-   * retiring meanwhile must not turn it back on), and comes back once the
-   * hog switches (goro__solo_retry). */
-  if (solo_able) {
-    goro__lock_acquire(&sched.lock);
-    sched.nvisit++;
-    solo_off();
-    goro__lock_release(&sched.lock);
-  }
-  int moved = rescue_hog_visit(p, tick, report, ctx);
-  if (solo_able) {
-    goro__lock_acquire(&sched.lock);
-    sched.nvisit--;
-    goro__lock_release(&sched.lock);
-  }
-  return moved;
-}
-
-static int rescue_hog_visit(goro__p *p, uint32_t tick,
                             void (*report)(int moved, void *ctx), void *ctx) {
   /* Take its queued goroutines, as a thief would (runnext too). */
   goro__g *batch[GORO__RUNQ];
@@ -2244,8 +2203,7 @@ static int rescue_hog_visit(goro__p *p, uint32_t tick,
     globrunq_put_batch(batch[0], batch[n - 1], n);
     moved += (int)n;
   }
-  if (moved == 0 && !load_relaxed(&sched.runqsize) &&
-      !(goro__timers_pending() && goro__timers_next() <= goro__nanotime()))
+  if (moved == 0 && !goro__hog_has_victims(p))
     return 0;
   if (moved > 0 && report)
     report(moved, ctx); /* before they can run and the program can end */
@@ -2288,6 +2246,26 @@ static int rescue_hog_visit(goro__p *p, uint32_t tick,
     }
   }
   goro__lock_release(&sched.lock);
+  return moved;
+}
+
+int goro__rescue_hog(goro__p *p, uint32_t tick,
+                     void (*report)(int moved, void *ctx), void *ctx) {
+  /* A visit to p's queue: solo stays off until it is over (a bonus P
+   * retiring meanwhile must not turn it back on), and comes back once the
+   * hog switches (goro__solo_retry). */
+  if (solo_able) {
+    goro__lock_acquire(&sched.lock);
+    sched.nvisit++;
+    solo_off();
+    goro__lock_release(&sched.lock);
+  }
+  int moved = rescue_hog_visit(p, tick, report, ctx);
+  if (solo_able) {
+    goro__lock_acquire(&sched.lock);
+    sched.nvisit--;
+    goro__lock_release(&sched.lock);
+  }
   return moved;
 }
 
