@@ -22,6 +22,14 @@
  *       a wait queue whose lock is released) only after its context is
  *       saved.
  *
+ * So a parking goroutine holds its object's lock until the next context
+ * runs. That context must not be one whose first frame is still to be
+ * laid out: the first frame may fault in its stack page or arm a whole
+ * chunk of guards (first_frame), microseconds to milliseconds with the
+ * lock held, while the object's other goroutines queue on it. Such a
+ * goroutine is started from g0 instead, after the lock is released
+ * (m->g0_next).
+ *
  * Run queues. Each P has a 1024-slot ring (runq) and a runnext slot.
  *   - Only the owner pushes, at tail: it writes the slot, then store-release
  *     of runqtail. Consumers (the owner and thieves) load-acquire runqtail,
@@ -933,6 +941,15 @@ static goro__g *pick_next(goro__p *p, bool *to_g0) {
 static inline __attribute__((always_inline)) void
 switch_out_inline(goro__m *m, goro__g *g, goro__g *next) {
   g->saved_errno = errno_get();
+  if (unlikely(next && !next->sp) && m->after == AFTER_UNLOCK) {
+    /* Not with the parker's lock held (the top of the file): g0 releases
+     * it, then starts next. ParkedGoroutines at P=2, where the other P's
+     * goroutines slept on the channel's lock for 10 ms and more while a
+     * chunk was armed and the monitor took them for hogs: 16.8-19.6 ->
+     * 11.2 s to park 1,000,000. */
+    m->g0_next = next;
+    next = NULL;
+  }
   if (next) {
     if (unlikely(!next->sp))
       first_frame(m->p, next);
@@ -1199,6 +1216,12 @@ static bool any_runq_work(bool skip_global) {
 /* Returns a goroutine to run; m holds a P on return. */
 static goro__g *findrunnable(goro__m *m) {
   goro__g *g;
+  if (m->g0_next) {
+    /* Picked by the goroutine that parked (switch_out_inline). */
+    g = m->g0_next;
+    m->g0_next = NULL;
+    return g;
+  }
 top:;
   goro__p *p = m->p;
   if (!p) {

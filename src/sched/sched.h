@@ -165,6 +165,8 @@ struct goro__m {
   goro__g *after_g;
   void (*after_fn)(void *);
   void *after_arg;
+  goro__g *g0_next;   /* a fresh goroutine g0 is to start first: see
+                         switch_out_inline [owner] */
 
   int id;
   pid_t tid;
