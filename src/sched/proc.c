@@ -810,7 +810,7 @@ static int64_t goid_new(goro__p *p) {
 
 /* Finishes, for the context that just left this M, what it could not do
  * itself (invariant S). Runs on whatever context resumed. */
-static inline void finish_switch(goro__m *m) {
+static GORO_NOINLINE void finish_switch_slow(goro__m *m) {
   switch (m->after) {
   case AFTER_NONE:
     return;
@@ -836,6 +836,34 @@ static inline void finish_switch(goro__m *m) {
   case AFTER_LONELY:
     globrunq_put(m->after_g); /* no wakep: a busy P will poll it */
     break;
+  }
+  m->after = AFTER_NONE;
+}
+
+/* The common cases inline: nothing to do, a yielder to the tail of a ring
+ * with room (runq_put's first try), a parker's unlock. */
+static inline void finish_switch(goro__m *m) {
+  switch (m->after) {
+  case AFTER_NONE:
+    return;
+  case AFTER_RUNQ: {
+    goro__p *p = m->p;
+    uint32_t h = load_acq(&p->runqhead), t = p->runqtail;
+    if (unlikely(t - h >= GORO__RUNQ)) {
+      finish_switch_slow(m);
+      return;
+    }
+    p->runq[t % GORO__RUNQ] = m->after_g;
+    store_rel(&p->runqtail, t + 1);
+    break;
+  }
+  case AFTER_UNLOCK:
+    if (m->after_fn)
+      m->after_fn(m->after_arg);
+    break;
+  default:
+    finish_switch_slow(m);
+    return;
   }
   m->after = AFTER_NONE;
 }
@@ -936,33 +964,9 @@ static goro__g *pick_next(goro__p *p, bool *to_g0) {
   }
 }
 
-/* Leaves the running goroutine g for next (NULL: the M's g0). m->after
- * must be set. Returns when g is resumed, maybe on another M. */
-static inline __attribute__((always_inline)) void
-switch_out_inline(goro__m *m, goro__g *g, goro__g *next) {
-  g->saved_errno = errno_get();
-  if (unlikely(next && !next->sp) && m->after == AFTER_UNLOCK) {
-    /* Not with the parker's lock held (the top of the file): g0 releases
-     * it, then starts next. ParkedGoroutines at P=2, where the other P's
-     * goroutines slept on the channel's lock for 10 ms and more while a
-     * chunk was armed and the monitor took them for hogs: 16.8-19.6 ->
-     * 11.2 s to park 1,000,000. */
-    m->g0_next = next;
-    next = NULL;
-  }
-  if (next) {
-    if (unlikely(!next->sp))
-      first_frame(m->p, next);
-    store_relaxed(&m->curg, next);
-    store_relaxed(&next->status, G_RUNNING);
-    SAN_TO_G(SAN_FAKE(g), next);
-    goro__ctx_switch(&g->sp, next->sp);
-  } else {
-    store_relaxed(&m->curg, NULL);
-    SAN_TO_G0(SAN_FAKE(g), m);
-    goro__ctx_switch(&g->sp, m->g0_sp);
-  }
-  /* Resumed: re-read everything thread-local. */
+/* What a goroutine does when it is resumed, maybe on another M: the
+ * leftovers of the context that left (finish_switch), then its own errno. */
+static inline __attribute__((always_inline)) void switched_back(goro__g *g) {
 #if defined(GORO_ASAN) || defined(GORO_TSAN)
   goro__san_arrived(g->san_fake);
   goro__hb_acquire(g); /* whoever readied us happened before this */
@@ -971,9 +975,45 @@ switch_out_inline(goro__m *m, goro__g *g, goro__g *next) {
   errno_set(g->saved_errno);
 }
 
-/* The out-of-line copy, for every caller but goro_yield's common case. */
+/* Leaves the running goroutine g for next, which has run before. m->after
+ * must be set. Returns when g is resumed. Only g is live across the
+ * switch, so goro__yield, which inlines this, saves one register of its
+ * own (the switch saves the caller's). */
+static inline __attribute__((always_inline)) void
+switch_to_started(goro__m *m, goro__g *g, goro__g *next) {
+  g->saved_errno = errno_get();
+  store_relaxed(&m->curg, next);
+  store_relaxed(&next->status, G_RUNNING);
+  SAN_TO_G(SAN_FAKE(g), next);
+  goro__ctx_switch(&g->sp, next->sp);
+  switched_back(g);
+}
+
+/* Leaves g for next, maybe still to be started, or for the M's g0 (next
+ * NULL). m->after must be set. */
 static GORO_NOINLINE void switch_out(goro__m *m, goro__g *g, goro__g *next) {
-  switch_out_inline(m, g, next);
+  if (next && unlikely(!next->sp)) {
+    if (m->after == AFTER_UNLOCK) {
+      /* Not with the parker's lock held (the top of the file): g0
+       * releases it, then starts next. ParkedGoroutines at P=2, where
+       * the other P's goroutines slept on the channel's lock for 10 ms
+       * and more while a chunk was armed and the monitor took them for
+       * hogs: 16.8-19.6 -> 11.2 s to park 1,000,000. */
+      m->g0_next = next;
+      next = NULL;
+    } else {
+      first_frame(m->p, next); /* keeps errno */
+    }
+  }
+  if (next) {
+    switch_to_started(m, g, next);
+    return;
+  }
+  g->saved_errno = errno_get();
+  store_relaxed(&m->curg, NULL);
+  SAN_TO_G0(SAN_FAKE(g), m);
+  goro__ctx_switch(&g->sp, m->g0_sp);
+  switched_back(g);
 }
 
 static GORO_NORETURN void goexit0(void);
@@ -1217,7 +1257,7 @@ static bool any_runq_work(bool skip_global) {
 static goro__g *findrunnable(goro__m *m) {
   goro__g *g;
   if (m->g0_next) {
-    /* Picked by the goroutine that parked (switch_out_inline). */
+    /* Picked by the goroutine that parked (switch_out). */
     g = m->g0_next;
     m->g0_next = NULL;
     return g;
@@ -1991,43 +2031,17 @@ int64_t goro_go(void (*fn)(void *), void *arg) {
 /* goro_yield's body. On x86-64 goro_yield itself is a few instructions of
  * switch_x86_64.S around it, which return to the caller with an indirect
  * jump (see there); elsewhere it is the C function after this one. */
-void goro__yield(void) {
-  goro__m *m = goro__m_get();
-  goro__g *g = m ? m->curg : NULL;
+/* goro__yield's cases but the common one. */
+static GORO_NOINLINE void yield_slow(goro__m *m, goro__g *g) {
   if (!g) {
     sched_yield();
     return;
   }
-  uint32_t epoch = load_relaxed(&sched.epoch);
-  if (unlikely(g->epoch != epoch))
+  if (unlikely(g->epoch != load_relaxed(&sched.epoch)))
     goexit0(); /* abandoned by goro_run: never resumed, not even here */
   goro__p *p = m->p;
-  goro__g *next;
-  /* The common case, pick_next's work without its call: nothing in
-   * runnext, no timer anywhere, no global-queue turn due, not the
-   * deterministic mode, a P in service; then the head of the ring. */
-  if (likely(p->globtick > 1 && !load_relaxed(&p->runnext) &&
-             load_relaxed(&goro__timers_gmin) == INT64_MAX &&
-             !goro__seed_mode &&
-             p->id < load_relaxed(&sched.gomaxprocs))) {
-    uint32_t h = load_acq(&p->runqhead);
-    if (h != p->runqtail) {
-      next = p->runq[h % GORO__RUNQ];
-      /* As in runq_get; a lost race goes the long way. */
-      if (next->epoch == epoch && runq_take_head(p, h)) {
-        p->globtick--;
-        store_relaxed(&p->schedtick, p->schedtick + 1);
-        p->lonely = 0;
-        store_relaxed(&g->status, G_RUNNABLE);
-        m->after = AFTER_RUNQ;
-        m->after_g = g;
-        switch_out_inline(m, g, next);
-        return;
-      }
-    }
-  }
   bool to_g0;
-  next = pick_next(p, &to_g0);
+  goro__g *next = pick_next(p, &to_g0);
   if (!next && !to_g0) {
     if (!load_relaxed(&sched.runqsize)) {
       /* Nothing else wants to run. Callers that yield in a loop are
@@ -2063,6 +2077,42 @@ void goro__yield(void) {
   m->after = AFTER_RUNQ;
   m->after_g = g;
   switch_out(m, g, next);
+}
+
+/* The common case alone, so that it saves no more registers than it uses
+ * (the switch saves the caller's): pick_next's work without its call when
+ * nothing is in runnext, no timer exists, no global-queue turn is due, not
+ * the deterministic mode, a P in service, and the head of the ring has run
+ * before. Gosched P=1, interleaved: see the commit that split it. */
+void goro__yield(void) {
+  goro__m *m = goro__m_get();
+  goro__g *g = m ? m->curg : NULL;
+  if (likely(g)) {
+    goro__p *p = m->p;
+    uint32_t epoch = load_relaxed(&sched.epoch);
+    if (likely(g->epoch == epoch && p->globtick > 1 &&
+               !load_relaxed(&p->runnext) &&
+               load_relaxed(&goro__timers_gmin) == INT64_MAX &&
+               !goro__seed_mode &&
+               p->id < load_relaxed(&sched.gomaxprocs))) {
+      uint32_t h = load_acq(&p->runqhead);
+      if (h != p->runqtail) {
+        goro__g *next = p->runq[h % GORO__RUNQ];
+        /* As in runq_get; a lost race goes the long way. */
+        if (next->epoch == epoch && next->sp && runq_take_head(p, h)) {
+          p->globtick--;
+          store_relaxed(&p->schedtick, p->schedtick + 1);
+          p->lonely = 0;
+          store_relaxed(&g->status, G_RUNNABLE);
+          m->after = AFTER_RUNQ;
+          m->after_g = g;
+          switch_to_started(m, g, next);
+          return;
+        }
+      }
+    }
+  }
+  yield_slow(m, g);
 }
 
 #if !defined(__x86_64__)
