@@ -2083,7 +2083,9 @@ static GORO_NOINLINE void yield_slow(goro__m *m, goro__g *g) {
  * (the switch saves the caller's): pick_next's work without its call when
  * nothing is in runnext, no timer exists, no global-queue turn is due, not
  * the deterministic mode, a P in service, and the head of the ring has run
- * before. Gosched P=1, interleaved: see the commit that split it. */
+ * before. Split from the rest, Gosched at P=1 went from 77.3M to 65.0M
+ * instructions (callgrind, 200,000 rounds) and from 18.1 to 15.4 ns per
+ * switch (medians of 8 interleaved runs). */
 void goro__yield(void) {
   goro__m *m = goro__m_get();
   goro__g *g = m ? m->curg : NULL;
