@@ -10,7 +10,8 @@
  *    M runs it: on an idle P, or on a bonus P beyond GORO_MAXPROCS when
  *    there is none, which retires as soon as the hog switches. goro cannot
  *    preempt a goroutine, but it never lets one starve the others. The
- *    first rescue of each hog is reported on stderr, naming it. A thread
+ *    first rescue of each hog is reported on stderr, naming it; while the
+ *    hog lasts, what it queues is moved again every RESCUE_GAP_NS. A thread
  *    the OS left waiting for a CPU is not taken for a hog (hog_verdict).
  *  - When nobody has polled for I/O for POLL_NS, it polls (without
  *    blocking), so readiness is noticed while every P is busy.
