@@ -2028,9 +2028,6 @@ int64_t goro_go(void (*fn)(void *), void *arg) {
   return goro_go_at(fn, arg, "?", 0);
 }
 
-/* goro_yield's body. On x86-64 goro_yield itself is a few instructions of
- * switch_x86_64.S around it, which return to the caller with an indirect
- * jump (see there); elsewhere it is the C function after this one. */
 /* goro__yield's cases but the common one. */
 static GORO_NOINLINE void yield_slow(goro__m *m, goro__g *g) {
   if (!g) {
@@ -2079,7 +2076,11 @@ static GORO_NOINLINE void yield_slow(goro__m *m, goro__g *g) {
   switch_out(m, g, next);
 }
 
-/* The common case alone, so that it saves no more registers than it uses
+/* goro_yield's body. On x86-64 goro_yield itself is a few instructions of
+ * yield_x86_64.S around it, which return to the caller with an indirect
+ * jump (see there); elsewhere it is the C function after this one.
+ *
+ * The common case alone, so that it saves no more registers than it uses
  * (the switch saves the caller's): pick_next's work without its call when
  * nothing is in runnext, no timer exists, no global-queue turn is due, not
  * the deterministic mode, a P in service, and the head of the ring has run
@@ -2101,14 +2102,18 @@ void goro__yield(void) {
       if (h != p->runqtail) {
         goro__g *next = p->runq[h % GORO__RUNQ];
         /* As in runq_get; a lost race goes the long way. */
-        if (next->epoch == epoch && next->sp && runq_take_head(p, h)) {
+        if (next->epoch == epoch && runq_take_head(p, h)) {
           p->globtick--;
           store_relaxed(&p->schedtick, p->schedtick + 1);
           p->lonely = 0;
           store_relaxed(&g->status, G_RUNNABLE);
           m->after = AFTER_RUNQ;
           m->after_g = g;
-          switch_to_started(m, g, next);
+          /* next is ours now: its sp is no thief's to write. */
+          if (unlikely(!next->sp))
+            switch_out(m, g, next);
+          else
+            switch_to_started(m, g, next);
           return;
         }
       }
