@@ -26,13 +26,11 @@
 
 static void wg_unlock(void *arg) { goro__lock_release(WG_LOCK((goro_wg *)arg)); }
 
-void goro_wg_add(goro_wg *wg, int64_t delta) {
-  /* Go's model: every Done (Add) happens before the Wait it releases. */
-  if (delta < 0)
-    goro__hb_release(wg);
-  /* seq_cst: pairs with the waiter's CAS (the counter-zero Dekker). */
-  uint64_t state = __atomic_add_fetch(&wg->_state, (uint64_t)delta << 32,
-                                      __ATOMIC_SEQ_CST);
+/* Add's checks and the release of the waiters, out of line: the fast
+ * paths then save no registers. WaitGroupUncontended (Add, Done, Wait)
+ * had them pushed and popped on every call. */
+static GORO_NOINLINE void wg_add_slow(goro_wg *wg, int64_t delta,
+                                      uint64_t state) {
   int32_t v = (int32_t)(state >> 32);
   uint32_t w = (uint32_t)state;
   if (v < 0)
@@ -54,9 +52,32 @@ void goro_wg_add(goro_wg *wg, int64_t delta) {
     goro__wake(x);
 }
 
+void goro_wg_add(goro_wg *wg, int64_t delta) {
+  /* Go's model: every Done (Add) happens before the Wait it releases. */
+  if (delta < 0)
+    goro__hb_release(wg);
+  /* seq_cst: pairs with the waiter's CAS (the counter-zero Dekker). */
+  uint64_t state = __atomic_add_fetch(&wg->_state, (uint64_t)delta << 32,
+                                      __ATOMIC_SEQ_CST);
+  /* No waiters and a counter not below zero: nothing to check or do. */
+  if (likely((uint32_t)state == 0 && (int32_t)(state >> 32) >= 0))
+    return;
+  wg_add_slow(wg, delta, state);
+}
+
 void goro_wg_done(goro_wg *wg) { goro_wg_add(wg, -1); }
 
+static GORO_NOINLINE void wg_wait_slow(goro_wg *wg);
+
 void goro_wg_wait(goro_wg *wg) {
+  if (likely(!goro__seed_mode) && (load_seq(&wg->_state) >> 32) == 0) {
+    goro__hb_acquire(wg);
+    return;
+  }
+  wg_wait_slow(wg);
+}
+
+static GORO_NOINLINE void wg_wait_slow(goro_wg *wg) {
   goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   if ((load_seq(&wg->_state) >> 32) == 0) {
     goro__hb_acquire(wg);
