@@ -59,8 +59,11 @@ void goro_wg_add(goro_wg *wg, int64_t delta) {
   /* seq_cst: pairs with the waiter's CAS (the counter-zero Dekker). */
   uint64_t state = __atomic_add_fetch(&wg->_state, (uint64_t)delta << 32,
                                       __ATOMIC_SEQ_CST);
-  /* No waiters and a counter not below zero: nothing to check or do. */
-  if (likely((uint32_t)state == 0 && (int32_t)(state >> 32) >= 0))
+  /* Nothing to check or do: no waiters and a counter not below zero, or
+   * a Done that leaves the counter above zero (a Wait blocked meanwhile
+   * is the common case of that). */
+  int32_t v = (int32_t)(state >> 32);
+  if (likely((uint32_t)state == 0 ? v >= 0 : v > 0 && delta < 0))
     return;
   wg_add_slow(wg, delta, state);
 }
