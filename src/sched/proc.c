@@ -223,7 +223,8 @@ static void globrunq_put_batch(goro__g *head, goro__g *tail, uint32_t n);
  * global queue. (Go moves half of its 256; ours is 1024, and the batch is
  * copied to this goroutine's stack before the CAS, so it stays small.) */
 #define RUNQ_SPILL 128
-GORO_NOINLINE static bool runq_put_slow(goro__p *p, goro__g *g, uint32_t h,
+static inline void runq_put_tail(goro__p *p, goro__g *g);
+GORO_NOINLINE static void runq_put_slow(goro__p *p, goro__g *g, uint32_t h,
                                        uint32_t t) {
   goro__g *batch[RUNQ_SPILL + 1];
   uint32_t n = (t - h) / 2;
@@ -232,13 +233,14 @@ GORO_NOINLINE static bool runq_put_slow(goro__p *p, goro__g *g, uint32_t h,
   for (uint32_t i = 0; i < n; i++)
     batch[i] = p->runq[(h + i) % GORO__RUNQ];
   /* Release: the slots go back to being the owner's to overwrite. */
-  if (!cas_rel(&p->runqhead, &h, h + n))
-    return false;
+  if (!cas_rel(&p->runqhead, &h, h + n)) {
+    runq_put_tail(p, g); /* a consumer made room meanwhile */
+    return;
+  }
   batch[n] = g;
   for (uint32_t i = 0; i < n; i++)
     batch[i]->schedlink = batch[i + 1];
   globrunq_put_batch(batch[0], batch[n], n + 1);
-  return true;
 }
 
 /* ---- Solo (see the top of the file) ---- */
@@ -332,6 +334,21 @@ static inline bool runq_take_head(goro__p *p, uint32_t h) {
   return cas_rel(&p->runqhead, &h, h + 1);
 }
 
+/* Puts g at the tail of p's ring (owner only), the oldest RUNQ_SPILL to
+ * the global queue when it is full. Inline: finish_switch's yield case. */
+static inline void runq_put_tail(goro__p *p, goro__g *g) {
+  /* Acquire pairs with the consumers' release CAS on runqhead. */
+  uint32_t h = load_acq(&p->runqhead);
+  uint32_t t = p->runqtail;
+  if (unlikely(t - h >= GORO__RUNQ)) {
+    runq_put_slow(p, g, h, t);
+    return;
+  }
+  p->runq[t % GORO__RUNQ] = g;
+  /* Release: the slot's content before the new tail. */
+  store_rel(&p->runqtail, t + 1);
+}
+
 /* Puts g on p's queue (owner only). With next, g takes the runnext slot
  * and the goroutine it displaces goes to the tail. Returns true if the
  * ring (not only runnext) received a goroutine. */
@@ -342,19 +359,8 @@ static bool runq_put(goro__p *p, goro__g *g, bool next) {
       return false;
     g = old;
   }
-  for (;;) {
-    /* Acquire pairs with the consumers' release CAS on runqhead. */
-    uint32_t h = load_acq(&p->runqhead);
-    uint32_t t = p->runqtail;
-    if (t - h < GORO__RUNQ) {
-      p->runq[t % GORO__RUNQ] = g;
-      /* Release: the slot's content before the new tail. */
-      store_rel(&p->runqtail, t + 1);
-      return true;
-    }
-    if (runq_put_slow(p, g, h, t))
-      return true;
-  }
+  runq_put_tail(p, g);
+  return true;
 }
 
 /* Starts loading what the coming switches touch, so that a run queue of
@@ -808,19 +814,9 @@ static int64_t goid_new(goro__p *p) {
  * Switching
  * ==================================================================== */
 
-/* Finishes, for the context that just left this M, what it could not do
- * itself (invariant S). Runs on whatever context resumed. */
+/* finish_switch's rarer cases: an exit, a goroutine for the global queue. */
 static GORO_NOINLINE void finish_switch_slow(goro__m *m) {
   switch (m->after) {
-  case AFTER_NONE:
-    return;
-  case AFTER_RUNQ:
-    runq_put(m->p, m->after_g, false);
-    break;
-  case AFTER_UNLOCK:
-    if (m->after_fn)
-      m->after_fn(m->after_arg);
-    break;
   case AFTER_FREE:
 #if defined(GORO_TSAN)
     goro__san_fiber_free(m->after_g->san_fiber);
@@ -840,23 +836,16 @@ static GORO_NOINLINE void finish_switch_slow(goro__m *m) {
   m->after = AFTER_NONE;
 }
 
-/* The common cases inline: nothing to do, a yielder to the tail of a ring
- * with room (runq_put's first try), a parker's unlock. */
+/* Finishes, for the context that just left this M, what it could not do
+ * itself (invariant S). Runs on whatever context resumed. The common cases
+ * inline: a yielder to its P's ring, a parker's unlock. */
 static inline void finish_switch(goro__m *m) {
   switch (m->after) {
   case AFTER_NONE:
     return;
-  case AFTER_RUNQ: {
-    goro__p *p = m->p;
-    uint32_t h = load_acq(&p->runqhead), t = p->runqtail;
-    if (unlikely(t - h >= GORO__RUNQ)) {
-      finish_switch_slow(m);
-      return;
-    }
-    p->runq[t % GORO__RUNQ] = m->after_g;
-    store_rel(&p->runqtail, t + 1);
+  case AFTER_RUNQ:
+    runq_put_tail(m->p, m->after_g);
     break;
-  }
   case AFTER_UNLOCK:
     if (m->after_fn)
       m->after_fn(m->after_arg);

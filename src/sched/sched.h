@@ -166,7 +166,7 @@ struct goro__m {
   void (*after_fn)(void *);
   void *after_arg;
   goro__g *g0_next;   /* a fresh goroutine g0 is to start first: see
-                         switch_out_inline [owner] */
+                         switch_out [owner] */
 
   int id;
   pid_t tid;
@@ -350,7 +350,7 @@ GORO_HIDDEN void goro__ready(goro__g *g);
 /* Wakes an idle P if there is one and no M is spinning already. */
 GORO_HIDDEN void goro__wakep(void);
 
-/* goro_yield's body (proc.c); goro_yield wraps it (switch_x86_64.S). */
+/* goro_yield's body (proc.c); goro_yield wraps it (yield_x86_64.S). */
 GORO_HIDDEN void goro__yield(void);
 
 /* The monitor (sysmon.c) and the scheduler's services for it. */

@@ -70,16 +70,6 @@ void goro_wg_add(goro_wg *wg, int64_t delta) {
 
 void goro_wg_done(goro_wg *wg) { goro_wg_add(wg, -1); }
 
-static GORO_NOINLINE void wg_wait_slow(goro_wg *wg);
-
-void goro_wg_wait(goro_wg *wg) {
-  if (likely(!goro__seed_mode) && (load_seq(&wg->_state) >> 32) == 0) {
-    goro__hb_acquire(wg);
-    return;
-  }
-  wg_wait_slow(wg);
-}
-
 static GORO_NOINLINE void wg_wait_slow(goro_wg *wg) {
   goro__sched_point(); /* GORO_SEED: may switch here (sched.h) */
   if ((load_seq(&wg->_state) >> 32) == 0) {
@@ -111,4 +101,12 @@ static GORO_NOINLINE void wg_wait_slow(goro_wg *wg) {
   if (load_seq(&wg->_state) != 0)
     goro__fatal("sync: WaitGroup is reused before previous Wait has returned");
   goro__hb_acquire(wg);
+}
+
+void goro_wg_wait(goro_wg *wg) {
+  if (likely(!goro__seed_mode) && (load_seq(&wg->_state) >> 32) == 0) {
+    goro__hb_acquire(wg);
+    return;
+  }
+  wg_wait_slow(wg);
 }
